@@ -1,0 +1,87 @@
+"""Domus's kernel: documents, databases, security, storage, the changes feed, hooks.
+
+``main`` only assembles: it parses the settings, builds the plugin manager and
+the Configurator, includes the kernel and lets plugins add their routes.
+"""
+from __future__ import annotations
+
+import atexit
+
+from pyramid.config import Configurator
+from pyramid.renderers import JSON
+
+from core.changes import ChangeNotifier
+from core.plugins import hookimpl, make_plugin_manager
+from core.security import DomusSecurityPolicy, VerifiedPasswords
+from core.settings import parse_settings
+from core.storage import open_db, request_connection, request_root
+from core.templates import load_templates
+from core.writes import Writer
+
+__version__ = "0.1.0"
+__all__ = ["hookimpl", "main", "make_app"]
+
+
+def _request_writer(request) -> Writer:
+    principal = request.identity
+    return Writer(
+        request.registry.pm,
+        principal.name if principal else "anonymous",
+        request.tm,
+        request.registry.settings["domus.max_attachment_bytes"],
+    )
+
+
+def includeme(config) -> None:
+    """Wire the kernel into a Configurator whose registry already has ``pm``."""
+    settings = config.registry.settings
+    registry = config.registry
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+    config.add_settings({"tm.manager_hook": "pyramid_tm.explicit_manager"})
+    config.add_renderer("json", JSON(ensure_ascii=False))
+    if getattr(registry, "zodb", None) is None:
+        registry.zodb = open_db(settings["zodbconn.uri"])
+    registry.templates = load_templates(registry.pm)
+    registry.notifier = ChangeNotifier()
+    registry.pm.register(registry.notifier, name="core.changes.notifier")
+    config.set_security_policy(
+        DomusSecurityPolicy(VerifiedPasswords(settings["domus.auth_cache_seconds"]))
+    )
+    config.add_request_method(request_connection, "zodb_connection", reify=True)
+    config.add_request_method(request_root, "root_object", reify=True)
+    config.add_request_method(_request_writer, "writer", reify=True)
+    config.add_tween("core.locking.write_lock_tween_factory", over="pyramid_tm.tm_tween_factory")
+    config.include("core.api")
+
+
+def make_app(settings: dict, extra_plugins: tuple = (), zodb=None, load_entry_points=True):
+    """The WSGI application; tests pass ``extra_plugins`` and an open ``zodb``."""
+    settings = parse_settings(settings)
+    pm = make_plugin_manager(extra_plugins, load_entry_points=load_entry_points)
+    config = Configurator(settings=settings)
+    config.registry.pm = pm
+    config.registry.zodb = zodb
+    config.include(includeme)
+    pm.hook.register_routes(config=config)
+    app = config.make_wsgi_app()
+    if settings["domus.worker"]:
+        start_worker(config.registry)
+    return app
+
+
+def start_worker(registry):
+    """Start the background worker and stop it cleanly at exit."""
+    from core.worker import Worker
+
+    worker = Worker(registry.zodb, registry.pm, registry.settings)
+    registry.pm.register(worker, name="core.worker")
+    registry.worker = worker
+    worker.start()
+    atexit.register(worker.stop)
+    return worker
+
+
+def main(global_config=None, **settings):
+    """The paste entry point: ``pserve development.ini``."""
+    return make_app(settings)

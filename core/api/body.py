@@ -1,0 +1,84 @@
+"""Reading what clients send: JSON bodies and query parameters, with limits.
+
+A body is refused before it is read if its declared length is over the limit,
+and reading stops at the limit when no length was declared, so a huge upload
+never fills memory.
+"""
+from __future__ import annotations
+
+import json
+
+from core.exceptions import BadRequest, InvalidJSON, PayloadTooLarge, UnsupportedMediaType
+
+
+def _reject_constant(name: str) -> None:
+    raise InvalidJSON(f"{name} is not valid JSON")
+
+
+def json_body(request) -> object:
+    """The request's JSON body, refusing wrong types, oversize and malformed input."""
+    limit = request.registry.settings["domus.max_json_bytes"]
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType(
+            f"send JSON with Content-Type: application/json (got {request.content_type or 'none'!r})"
+        )
+    length = request.content_length
+    if length is not None and length > limit:
+        raise PayloadTooLarge(f"the body has {length} bytes; the limit is {limit}")
+    raw = request.body_file.read(limit + 1)
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise InvalidJSON("the body is not UTF-8") from None
+    except json.JSONDecodeError as error:
+        raise InvalidJSON(
+            f"malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+        ) from None
+    except RecursionError:
+        raise InvalidJSON("the JSON nests too deeply") from None
+
+
+def int_param(request, name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
+    raw = request.params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"parameter {name!r} must be a whole number, got {raw!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise BadRequest(f"parameter {name!r} must be {bound}, got {value}")
+    return value
+
+
+def bool_param(request, name: str, default: bool = False) -> bool:
+    raw = request.params.get(name)
+    if raw is None:
+        return default
+    if raw.lower() in {"true", "1", "yes"}:
+        return True
+    if raw.lower() in {"false", "0", "no"}:
+        return False
+    raise BadRequest(f"parameter {name!r} must be true or false, got {raw!r}")
+
+
+def page_size(request) -> int:
+    settings = request.registry.settings
+    return int_param(
+        request, "limit", settings["domus.page_size"], 1, settings["domus.max_page_size"]
+    )
+
+
+def revision_from(request, body: object = None) -> object:
+    """The revision the client edits: If-Match header, ``?rev=``, or ``@rev`` in the body."""
+    if_match = request.headers.get("If-Match")
+    if if_match:
+        return if_match.strip().removeprefix("W/").strip('"')
+    if "rev" in request.params:
+        return request.params["rev"]
+    if isinstance(body, dict):
+        return body.get("@rev")
+    return None

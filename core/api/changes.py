@@ -1,0 +1,62 @@
+"""``/api/databases/{db}/changes``: the feed, normal or longpoll.
+
+``since`` is a sequence the client has seen; each document appears once, at
+its latest change.  With ``feed=longpoll`` an empty answer waits up to
+``timeout`` milliseconds (capped by ``domus.longpoll_max_seconds``) for the
+next commit; the wait re-checks every half second to see writes made through
+other servers sharing the storage.
+"""
+from __future__ import annotations
+
+import time
+
+from core import access
+from core.api.body import int_param, page_size
+from core.api.contexts import DatabaseContext
+from core.exceptions import BadRequest
+
+RECHECK_SECONDS = 0.5
+
+
+def _visible(request, database, since, limit):
+    changes = database.changes_since(since, limit)
+    principal = request.identity
+    rows = []
+    for change in changes:
+        if access.may_read(principal, database, database.documents[change.unid]):
+            row = {"seq": change.seq, "id": change.unid, "changes": [{"rev": change.rev}]}
+            if change.deleted:
+                row["deleted"] = True
+            rows.append(row)
+    last = changes[-1].seq if changes else since
+    return rows, last, bool(changes)
+
+
+def changes(context, request):
+    since = int_param(request, "since", 0)
+    limit = page_size(request)
+    feed = request.params.get("feed", "normal")
+    if feed not in {"normal", "longpoll"}:
+        raise BadRequest(f"feed must be normal or longpoll, got {feed!r}")
+    settings = request.registry.settings
+    max_ms = int(settings["domus.longpoll_max_seconds"] * 1000)
+    timeout_ms = int_param(request, "timeout", max_ms, 0)
+    deadline = time.monotonic() + min(timeout_ms, max_ms) / 1000
+    notifier = request.registry.notifier
+    name = context.database.name
+    while True:
+        generation = notifier.generation(name)
+        database = request.root_object.get_database(name)
+        rows, last, scanned = _visible(request, database, since, limit)
+        remaining = deadline - time.monotonic()
+        if scanned or feed == "normal" or remaining <= 0:
+            return {"results": rows, "last_seq": last}
+        notifier.wait(name, generation, min(remaining, RECHECK_SECONDS))
+        request.tm.abort()
+        request.tm.begin()
+
+
+def includeme(config) -> None:
+    config.add_route("changes", "/api/databases/{db}/changes", factory=DatabaseContext)
+    config.add_view(changes, route_name="changes", request_method="GET", renderer="json",
+                    permission=access.READ)

@@ -1,0 +1,141 @@
+"""``/api/databases/{db}/documents``: create, read, update, delete, restore.
+
+PUT and DELETE must name the revision they change (``If-Match`` or ``@rev``):
+a stale or forged one is 409, so no update is ever lost.  A bulk POST is one
+transaction: one bad document refuses the whole batch and says which.
+"""
+from __future__ import annotations
+
+import re
+
+from core import access
+from core.api.body import int_param, json_body, page_size, revision_from
+from core.api.contexts import DatabaseContext, DocumentContext
+from core.api.serialize import document_json, history_entry, written
+from core.exceptions import BadRequest, DomusError, PayloadTooLarge
+from core.items import split_document_json
+
+_UNID = re.compile(r"^[0-9A-Fa-f]{32}$")
+
+
+def _create_one(request, database, body):
+    items, meta = split_document_json(body)
+    unid = meta.get("@unid")
+    if unid is not None and not (isinstance(unid, str) and _UNID.match(unid)):
+        raise BadRequest(f"@unid must be 32 hex digits, got {unid!r}")
+    parent = meta.get("@parent")
+    return request.writer.create(database, items, parent, unid.upper() if unid else None)
+
+
+def create_documents(context, request):
+    body = json_body(request)
+    database = context.database
+    request.response.status_int = 201
+    if not isinstance(body, list):
+        return written(_create_one(request, database, body))
+    limit = request.registry.settings["domus.max_bulk_documents"]
+    if not body:
+        raise BadRequest("the bulk write is empty: send at least one document")
+    if len(body) > limit:
+        raise PayloadTooLarge(f"a bulk write may carry at most {limit} documents, got {len(body)}")
+    results = []
+    for index, element in enumerate(body):
+        try:
+            results.append(written(_create_one(request, database, element)))
+        except DomusError as error:
+            error.message = f"document {index}: {error.message}"
+            error.details["index"] = index
+            raise
+    return results
+
+
+def list_documents(context, request):
+    """Live documents in UNID order, paged by key: ``?startkey=&limit=&include_docs=``."""
+    database = context.database
+    limit = page_size(request)
+    include_docs = request.params.get("include_docs") in {"true", "1"}
+    start = request.params.get("startkey") or None
+    principal = request.identity
+    rows, next_key = [], None
+    for unid, document in database.documents.items(min=start):
+        if document.deleted or not access.may_read(principal, database, document):
+            continue
+        if len(rows) == limit:
+            next_key = unid
+            break
+        rows.append(document_json(document) if include_docs else written(document))
+    return {"total": database.document_count(), "rows": rows, "next": next_key}
+
+
+def get_document(context, request):
+    document = context.live_document()
+    request.response.etag = document.winner
+    return document_json(document)
+
+
+def update_document(context, request):
+    body = json_body(request)
+    items, meta = split_document_json(body)
+    rev = revision_from(request, body)
+    parent = meta.get("@parent", ...)
+    revision = request.writer.update(context.database, context.document, items, rev, parent)
+    return written(context.document, revision)
+
+
+def delete_document(context, request):
+    revision = request.writer.delete(context.database, context.document, revision_from(request))
+    return written(context.document, revision)
+
+
+def restore_document(context, request):
+    revision = request.writer.restore(context.database, context.document)
+    return written(context.document, revision)
+
+
+def list_responses(context, request):
+    database, principal = context.database, request.identity
+    rows = []
+    for unid in database.responses_of(context.document.unid):
+        document = database.documents.get(unid)
+        if document is None or document.deleted:
+            continue
+        if access.may_read(principal, database, document):
+            rows.append(document_json(document))
+    return {"rows": rows}
+
+
+def history(context, request):
+    document = context.document
+    limit = int_param(request, "limit", 1000, 1, 100000)
+    return {
+        "@unid": document.unid,
+        "history": [history_entry(revision) for revision in document.history()[:limit]],
+    }
+
+
+def history_revision(context, request):
+    document = context.document
+    return document_json(document, document.revision(request.matchdict["rev"]))
+
+
+def includeme(config) -> None:
+    base = "/api/databases/{db}/documents"
+    config.add_route("documents", base, factory=DatabaseContext)
+    config.add_route("document", base + "/{unid}", factory=DocumentContext)
+    config.add_route("restore", base + "/{unid}/restore", factory=DocumentContext)
+    config.add_route("responses", base + "/{unid}/responses", factory=DocumentContext)
+    config.add_route("history", base + "/{unid}/history", factory=DocumentContext)
+    config.add_route("history_revision", base + "/{unid}/history/{rev}", factory=DocumentContext)
+    for view, route, method, permission in (
+        (list_documents, "documents", "GET", access.READ),
+        (create_documents, "documents", "POST", access.WRITE),
+        (get_document, "document", "GET", access.READ),
+        (update_document, "document", "PUT", access.WRITE),
+        (delete_document, "document", "DELETE", access.WRITE),
+        (restore_document, "restore", "POST", access.WRITE),
+        (list_responses, "responses", "GET", access.READ),
+        (history, "history", "GET", access.READ),
+        (history_revision, "history_revision", "GET", access.READ),
+    ):
+        config.add_view(view, route_name=route, request_method=method, renderer="json",
+                        permission=permission)

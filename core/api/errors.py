@@ -1,0 +1,70 @@
+"""One place that turns every failure into ``{"error": CODE, "message": TEXT}``.
+
+Expected errors (``DomusError``) keep their status; Pyramid's own HTTP errors
+(no route, wrong method, permission denied) get the same JSON shape; anything
+else is logged with its traceback and answered 500 without one.
+"""
+from __future__ import annotations
+
+import logging
+
+from pyramid.exceptions import PredicateMismatch
+from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
+from ZODB.POSException import ConflictError
+
+from core.exceptions import DomusError
+
+log = logging.getLogger(__name__)
+
+
+def error_response(request, status: int, code: str, message: str, **extra: object):
+    response = request.response
+    response.status_int = status
+    response.content_type = "application/json"
+    body = {"error": code, "message": message}
+    body.update(extra)
+    return body
+
+
+def domus_error(exc: DomusError, request):
+    return error_response(request, exc.status, exc.code, exc.message, **exc.details)
+
+
+def forbidden(exc: HTTPForbidden, request):
+    if request.identity is None:
+        request.response.headers["WWW-Authenticate"] = 'Basic realm="Domus"'
+        return error_response(request, 401, "unauthorized", "log in: HTTP Basic or a bearer token")
+    return error_response(request, 403, "forbidden", "you may not do this here")
+
+
+def not_found(exc: HTTPNotFound, request):
+    if isinstance(exc, PredicateMismatch):
+        return error_response(
+            request, 405, "method_not_allowed", f"{request.method} is not allowed on {request.path}"
+        )
+    return error_response(request, 404, "not_found", f"nothing at {request.path}")
+
+
+def http_error(exc: HTTPException, request):
+    code = exc.title.lower().replace(" ", "_")
+    return error_response(request, exc.code, code, exc.detail or exc.explanation)
+
+
+def conflict(exc: ConflictError, request):
+    return error_response(
+        request, 409, "write_conflict", "the database is busy with concurrent writes; try again"
+    )
+
+
+def unexpected(exc: Exception, request):
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return error_response(request, 500, "internal_error", "an unexpected error occurred; it was logged")
+
+
+def includeme(config) -> None:
+    config.add_exception_view(domus_error, context=DomusError, renderer="json")
+    config.add_forbidden_view(forbidden, renderer="json")
+    config.add_notfound_view(not_found, renderer="json")
+    config.add_exception_view(http_error, context=HTTPException, renderer="json")
+    config.add_exception_view(conflict, context=ConflictError, renderer="json")
+    config.add_exception_view(unexpected, context=Exception, renderer="json")

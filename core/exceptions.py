@@ -1,0 +1,98 @@
+"""The errors Domus raises on purpose.
+
+Every error a client may cause is a ``DomusError`` child with an HTTP status and
+a stable ``code``; one exception view (``core.api.errors``) turns them into the
+JSON body ``{"error": CODE, "message": TEXT}``.  Code that raises them never
+builds a response by hand.
+"""
+from __future__ import annotations
+
+
+class DomusError(Exception):
+    """Base of every error that reaches a client with a clear message."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class BadRequest(DomusError):
+    status, code = 400, "bad_request"
+
+
+class InvalidJSON(DomusError):
+    status, code = 400, "invalid_json"
+
+
+class InvalidItem(DomusError):
+    """An item name is reserved or malformed, or a value is not JSON."""
+
+    status, code = 400, "invalid_item"
+
+
+class InvalidName(DomusError):
+    """A database or attachment name breaks the naming rules."""
+
+    status, code = 400, "invalid_name"
+
+
+class Unauthorized(DomusError):
+    status, code = 401, "unauthorized"
+
+
+class AccessDenied(DomusError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(DomusError):
+    status, code = 404, "not_found"
+
+
+class DatabaseNotFound(NotFound):
+    pass
+
+
+class DocumentNotFound(NotFound):
+    pass
+
+
+class DocumentDeleted(NotFound):
+    """The document exists only as a deletion stub; it may be restored."""
+
+    code = "deleted"
+
+
+class AttachmentNotFound(NotFound):
+    pass
+
+
+class RevisionConflict(DomusError):
+    """The revision named by the client is not the document's current one."""
+
+    status, code = 409, "conflict"
+
+
+class AlreadyExists(DomusError):
+    status, code = 409, "exists"
+
+
+class PayloadTooLarge(DomusError):
+    status, code = 413, "too_large"
+
+
+class UnsupportedMediaType(DomusError):
+    status, code = 415, "unsupported_media_type"
+
+
+class ValidationFailed(DomusError):
+    """A plugin or the form refused the document; ``details['errors']`` lists why."""
+
+    status, code = 422, "validation_failed"
+
+
+class ConfigurationError(Exception):
+    """A setting or a plugin registration is wrong: the server must not start."""

@@ -1,0 +1,103 @@
+"""The one table of Domus settings: name, default, parser, help.
+
+Settings come from the ini file's ``[app:main]`` (``domus.*`` and
+``zodbconn.uri``) or from the CLI's ``--var``.  ``parse_settings`` validates
+them all at start-up, so a bad value stops the server with a message that
+names the setting, instead of failing on some later request.
+docs/operations.md lists them; a test checks that it lists every one.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.exceptions import ConfigurationError
+
+
+def _bool(value: str) -> bool:
+    lowered = str(value).strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _positive_int(value: str) -> int:
+    number = int(str(value).replace("_", ""))
+    if number <= 0:
+        raise ValueError(f"expected a positive whole number, got {value!r}")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise ValueError(f"expected a positive number, got {value!r}")
+    return number
+
+
+def _text(value: str) -> str:
+    return str(value).strip()
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    parse: Callable[[str], object]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("domus.var_dir", "var", _text,
+            "Data folder: FileStorage, blobs, full-text indexes. Relative to the working directory."),
+    Setting("zodbconn.uri", "", _text,
+            "Storage URI: file://PATH?blobstorage_dir=DIR, memory://, zeo://HOST:PORT?blob_dir=DIR. "
+            "Empty means a FileStorage in the data folder."),
+    Setting("domus.max_json_bytes", "16777216", _positive_int,
+            "Largest JSON request body accepted (bytes); larger gets 413."),
+    Setting("domus.max_attachment_bytes", "268435456", _positive_int,
+            "Largest attachment accepted (bytes); larger gets 413."),
+    Setting("domus.max_bulk_documents", "10000", _positive_int,
+            "Most documents one bulk POST may carry."),
+    Setting("domus.page_size", "100", _positive_int,
+            "Rows per page when a listing does not say how many."),
+    Setting("domus.max_page_size", "1000", _positive_int,
+            "Most rows one listing request may ask for."),
+    Setting("domus.longpoll_max_seconds", "60", _positive_float,
+            "Longest wait of a feed=longpoll changes request."),
+    Setting("domus.worker", "false", _bool,
+            "Run the background worker (changes consumers, scheduled tasks) in this process."),
+    Setting("domus.worker_poll_seconds", "1.0", _positive_float,
+            "How often the worker looks for changes made by other servers (ZEO)."),
+    Setting("domus.auth_cache_seconds", "300", _positive_float,
+            "How long a verified password is remembered, so that Basic auth does not "
+            "re-run the slow password hash on every request."),
+    Setting("domus.retry_attempts", "8", _positive_int,
+            "How many times a request that met a ZODB write conflict is run again."),
+    Setting("domus.write_lock", "true", _bool,
+            "Serialise writing requests inside one process, so that this process's own "
+            "writers never conflict (conflicts with other servers are still retried)."),
+)
+
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def parse_settings(raw: Mapping[str, object]) -> dict[str, object]:
+    """Return ``raw`` with every known setting parsed and defaults filled in."""
+    settings = dict(raw)
+    for setting in SETTINGS:
+        value = raw.get(setting.name, setting.default)
+        try:
+            settings[setting.name] = setting.parse(value) if isinstance(value, str) else value
+        except (TypeError, ValueError) as error:
+            raise ConfigurationError(f"setting {setting.name} = {value!r}: {error}") from None
+    if not settings["zodbconn.uri"]:
+        var = Path(settings["domus.var_dir"]).resolve()
+        settings["zodbconn.uri"] = (
+            f"file://{var}/Data.fs?blobstorage_dir={var}/blobs&connection_cache_size=20000"
+        )
+    settings["retry.attempts"] = settings["domus.retry_attempts"]
+    return settings

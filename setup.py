@@ -1,0 +1,35 @@
+"""Packaging for Domus: the document server and its built-in plugins."""
+from setuptools import find_packages, setup
+
+setup(
+    name="domus",
+    version="0.1.0",
+    description="A Domino-style document server for electronic document management",
+    python_requires=">=3.11",
+    packages=find_packages(include=["core*", "views*", "replication*", "plugins*", "databases*"]),
+    package_data={"databases": ["*.toml"], "": ["*.pt", "*.jinja2", "static/*"]},
+    include_package_data=True,
+    install_requires=[
+        "pyramid>=2.0",
+        "waitress",
+        "ZODB>=6",
+        "ZEO>=6",
+        "zodburi",
+        "pyramid_tm",
+        "pyramid_retry",
+        "transaction",
+        "BTrees",
+        "persistent",
+        "pluggy>=1.5",
+        "zope.interface",
+        "argon2-cffi",
+        "tqdm",
+    ],
+    extras_require={
+        "test": ["pytest", "pytest-timeout", "WebTest", "requests", "ruff"],
+    },
+    entry_points={
+        "console_scripts": ["domus = core.cli:main"],
+        "paste.app_factory": ["main = core:main"],
+    },
+)

@@ -1,0 +1,64 @@
+"""Fixtures shared by the whole suite: ini-style settings -> app -> WebTest.
+
+Functional tests run the real application on a ``memory://`` storage (a
+DemoStorage that keeps blobs), initialised exactly as ``domus init`` does.
+"""
+from __future__ import annotations
+
+import pytest
+from webtest import TestApp
+
+from core import make_app
+from core.initialise import initialise
+from core.plugins import make_plugin_manager
+from core.storage import open_db
+from core.templates import load_templates
+
+ADMIN_PASSWORD = "admin-password-1"
+
+
+@pytest.fixture
+def extra_plugins() -> tuple:
+    """Plugins a test module adds to the application (override in the module)."""
+    return ()
+
+
+@pytest.fixture
+def zodb():
+    db = open_db("memory://")
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def settings() -> dict:
+    return {"zodbconn.uri": "memory://"}
+
+
+@pytest.fixture
+def app(zodb, extra_plugins, settings):
+    pm = make_plugin_manager(extra_plugins, load_entry_points=False)
+    initialise(zodb, pm, load_templates(pm), ADMIN_PASSWORD)
+    return make_app(settings, extra_plugins, zodb=zodb, load_entry_points=False)
+
+
+@pytest.fixture
+def api(app) -> TestApp:
+    """A client logged in as the administrator."""
+    client = TestApp(app)
+    client.authorization = ("Basic", ("admin", ADMIN_PASSWORD))
+    return client
+
+
+@pytest.fixture
+def anonymous(app) -> TestApp:
+    return TestApp(app)
+
+
+DOCS = "/api/databases/documents/documents"
+
+
+@pytest.fixture
+def memo(api) -> dict:
+    """A saved memo: its write answer (``@unid``, ``@rev``)."""
+    return api.post_json(DOCS, {"Form": "Memo", "Subject": "О ремонте кровли", "Pages": 2}).json
