@@ -136,16 +136,8 @@ class Writer:
             )
         attachment = Attachment(name, content_type or "application/octet-stream")
         attachment.fill(stream, self.max_attachment_bytes, length)
-        attachments = {**previous.attachments, name: attachment}
-        return self._store(
-            database,
-            document,
-            previous,
-            items=dict(previous.items),
-            attachments=attachments,
-            parent_unid=previous.parent_unid,
-            deleted=False,
-            was_live=True,
+        return self._replace_attachments(
+            database, document, previous, {**previous.attachments, name: attachment}
         )
 
     def delete_attachment(
@@ -155,16 +147,7 @@ class Writer:
         if name not in previous.attachments:
             raise AttachmentNotFound(f"document {document.unid} has no attachment {name!r}")
         attachments = {k: v for k, v in previous.attachments.items() if k != name}
-        return self._store(
-            database,
-            document,
-            previous,
-            items=dict(previous.items),
-            attachments=attachments,
-            parent_unid=previous.parent_unid,
-            deleted=False,
-            was_live=True,
-        )
+        return self._replace_attachments(database, document, previous, attachments)
 
     def graft(self, database: Database, document: Document, revision: Revision) -> None:
         """Add a revision made elsewhere (import, replication) with its own id.
@@ -196,6 +179,25 @@ class Writer:
         if previous.deleted:
             raise DocumentDeleted(f"document {document.unid} is deleted; restore it first")
         return previous
+
+    def _replace_attachments(
+        self,
+        database: Database,
+        document: Document,
+        previous: Revision,
+        attachments: Mapping[str, Attachment],
+    ) -> Revision:
+        """A new revision with the same items and another set of files."""
+        return self._store(
+            database,
+            document,
+            previous,
+            items=dict(previous.items),
+            attachments=attachments,
+            parent_unid=previous.parent_unid,
+            deleted=False,
+            was_live=True,
+        )
 
     def _check_parent(self, database: Database, parent_unid: object, unid: str = "") -> None:
         if not isinstance(parent_unid, str) or parent_unid == unid:
