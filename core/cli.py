@@ -159,7 +159,8 @@ def build_parser(pm) -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve HTTP with waitress")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=6543)
-    serve.add_argument("--threads", type=int, default=8, help="worker threads (longpoll requests hold one each)")
+    serve.add_argument("--threads", type=int, default=8,
+                       help="request threads (a longpoll request holds one while it waits)")
     serve.add_argument("--no-worker", action="store_true", help="do not run the background worker")
     serve.set_defaults(func=cmd_serve)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC
 
 import pytest
 import transaction
@@ -78,14 +79,14 @@ def test_design_is_a_copy_of_what_was_given():
 
 
 def test_purge_removes_only_old_stubs_with_their_feed_entries(scope):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     tm, root, database, writer = scope
     old = writer.create(database, {"A": 1})
     writer.delete(database, old, old.winner)
     fresh = writer.create(database, {"A": 2})
     writer.delete(database, fresh, fresh.winner)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert purge_stubs(database, now + timedelta(days=89)) == 0
     database.tombstones()[old.unid] = "2000-01-01T00:00:00.000Z"
     assert purge_stubs(database, now) == 1
