@@ -27,6 +27,13 @@ def test_get_sends_revision_as_etag(api, memo):
     assert response.headers["ETag"] == f'"{memo["@rev"]}"'
 
 
+def test_get_with_current_etag_is_304_without_body(api, memo):
+    url = f"{DOCS}/{memo['@unid']}"
+    response = api.get(url, headers={"If-None-Match": f'"{memo["@rev"]}"'}, status=304)
+    assert response.body == b""
+    api.get(url, headers={"If-None-Match": '"1-00"'}, status=200)
+
+
 def test_put_with_current_rev_makes_next_revision(api, memo):
     url = f"{DOCS}/{memo['@unid']}"
     answer = api.put_json(url, {"Form": "Memo", "Subject": "Изменено"},
