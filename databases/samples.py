@@ -251,7 +251,9 @@ def _appeals(w: _Writer, count: int) -> Iterator[SampleDocument]:
             "RegDate": reg.isoformat(),
             "Applicant": applicant,
             "Address": f"г. Казань, ул. {w.rng.choice(STREETS)}, д. {w.rng.randrange(1, 120)}",
-            "Phone": f"+7 843 {w.rng.randrange(200, 299)}-{w.rng.randrange(10, 99)}-{w.rng.randrange(10, 99)}",
+            "Phone": "+7 843 {}-{:02d}-{:02d}".format(
+                w.rng.randrange(200, 299), w.rng.randrange(100), w.rng.randrange(100)
+            ),
             "Channel": w.rng.choice(["письмо", "электронная почта", "личный приём", "портал"]),
             "Topic": topic,
             "Text": text,
