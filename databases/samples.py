@@ -144,6 +144,11 @@ class _Writer:
         return f"{self.rng.choice(SURNAMES)} {self.rng.choice(INITIALS)}"
 
 
+def _phone(rng: random.Random) -> str:
+    exchange, first, second = rng.randrange(200, 299), rng.randrange(100), rng.randrange(100)
+    return f"+7 843 {exchange}-{first:02d}-{second:02d}"
+
+
 def _scan(name: str, text: str) -> SampleAttachment:
     return SampleAttachment(name, "text/plain; charset=utf-8", text.encode("utf-8"))
 
@@ -251,9 +256,7 @@ def _appeals(w: _Writer, count: int) -> Iterator[SampleDocument]:
             "RegDate": reg.isoformat(),
             "Applicant": applicant,
             "Address": f"г. Казань, ул. {w.rng.choice(STREETS)}, д. {w.rng.randrange(1, 120)}",
-            "Phone": "+7 843 {}-{:02d}-{:02d}".format(
-                w.rng.randrange(200, 299), w.rng.randrange(100), w.rng.randrange(100)
-            ),
+            "Phone": _phone(w.rng),
             "Channel": w.rng.choice(["письмо", "электронная почта", "личный приём", "портал"]),
             "Topic": topic,
             "Text": text,
