@@ -9,8 +9,10 @@ import atexit
 
 from pyramid.config import Configurator
 from pyramid.renderers import JSON
+from pyramid_retry import IBeforeRetry
 
 from core.changes import ChangeNotifier
+from core.locking import back_off_before_retry
 from core.plugins import hookimpl, make_plugin_manager
 from core.security import DomusSecurityPolicy, VerifiedPasswords
 from core.settings import parse_settings
@@ -52,6 +54,7 @@ def includeme(config) -> None:
     config.add_request_method(request_root, "root_object", reify=True)
     config.add_request_method(_request_writer, "writer", reify=True)
     config.add_tween("core.locking.write_lock_tween_factory", over="pyramid_tm.tm_tween_factory")
+    config.add_subscriber(back_off_before_retry, IBeforeRetry)
     config.include("core.api")
 
 

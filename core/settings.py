@@ -75,7 +75,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("domus.auth_cache_seconds", "300", _positive_float,
             "How long a verified password is remembered, so that Basic auth does not "
             "re-run the slow password hash on every request."),
-    Setting("domus.retry_attempts", "8", _positive_int,
+    Setting("domus.retry_attempts", "10", _positive_int,
             "How many times a request that met a ZODB write conflict is run again."),
     Setting("domus.write_lock", "true", _bool,
             "Serialise writing requests inside one process, so that this process's own "

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from pyramid.response import FileIter, Response
 
 from core import access
-from core.api.body import revision_from
+from core.api.body import body_stream, revision_from
 from core.api.contexts import DocumentContext
 from core.attachments import check_attachment_name
 from core.exceptions import AttachmentNotFound
@@ -54,7 +54,7 @@ def put_attachment(context, request):
         revision_from(request),
         name,
         request.headers.get("Content-Type", ""),
-        request.body_file,
+        body_stream(request),
         request.content_length,
     )
     request.response.status_int = 201

@@ -15,6 +15,18 @@ def _reject_constant(name: str) -> None:
     raise InvalidJSON(f"{name} is not valid JSON")
 
 
+def body_stream(request):
+    """The request body from its start.
+
+    pyramid_retry makes the body seekable; a request run again after a write
+    conflict must read it from the beginning, not from where the first
+    attempt stopped.
+    """
+    stream = request.body_file_seekable
+    stream.seek(0)
+    return stream
+
+
 def json_body(request) -> object:
     """The request's JSON body, refusing wrong types, oversize and malformed input."""
     limit = request.registry.settings["domus.max_json_bytes"]
@@ -25,7 +37,7 @@ def json_body(request) -> object:
     length = request.content_length
     if length is not None and length > limit:
         raise PayloadTooLarge(f"the body has {length} bytes; the limit is {limit}")
-    raw = request.body_file.read(limit + 1)
+    raw = body_stream(request).read(limit + 1)
     if len(raw) > limit:
         raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
     try:
