@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import atexit
 
+import pyramid_tm
 from pyramid.config import Configurator
 from pyramid.renderers import JSON
 from pyramid_retry import IBeforeRetry
 
 from core.changes import ChangeNotifier
-from core.locking import back_off_before_retry
+from core.groupcommit import GroupCommitter, back_off_before_retry, is_reading
 from core.plugins import hookimpl, make_plugin_manager
 from core.security import DomusSecurityPolicy, VerifiedPasswords
 from core.settings import parse_settings
@@ -34,16 +35,24 @@ def _request_writer(request) -> Writer:
     )
 
 
+def _transaction_manager(request):
+    """Reading requests get their own manager; writing ones share the group's."""
+    if is_reading(request):
+        return pyramid_tm.explicit_manager(request)
+    return request.registry.committer.tm
+
+
 def includeme(config) -> None:
     """Wire the kernel into a Configurator whose registry already has ``pm``."""
     settings = config.registry.settings
     registry = config.registry
+    config.add_settings({"tm.manager_hook": _transaction_manager, "tm.activate_hook": is_reading})
     config.include("pyramid_tm")
     config.include("pyramid_retry")
-    config.add_settings({"tm.manager_hook": "pyramid_tm.explicit_manager"})
     config.add_renderer("json", JSON(ensure_ascii=False))
     if getattr(registry, "zodb", None) is None:
         registry.zodb = open_db(settings["zodbconn.uri"])
+    registry.committer = GroupCommitter(registry.zodb, settings["domus.group_commit_max"])
     registry.templates = load_templates(registry.pm)
     registry.notifier = ChangeNotifier()
     registry.pm.register(registry.notifier, name="core.changes.notifier")
@@ -53,7 +62,7 @@ def includeme(config) -> None:
     config.add_request_method(request_connection, "zodb_connection", reify=True)
     config.add_request_method(request_root, "root_object", reify=True)
     config.add_request_method(_request_writer, "writer", reify=True)
-    config.add_tween("core.locking.write_lock_tween_factory", over="pyramid_tm.tm_tween_factory")
+    config.add_tween("core.groupcommit.group_commit_tween_factory", over="pyramid_tm.tm_tween_factory")
     config.add_subscriber(back_off_before_retry, IBeforeRetry)
     config.include("core.api")
 
@@ -83,6 +92,14 @@ def start_worker(registry):
     worker.start()
     atexit.register(worker.stop)
     return worker
+
+
+def shutdown(registry) -> None:
+    """Stop the worker and close the writing connection, before the storage closes."""
+    worker = getattr(registry, "worker", None)
+    if worker is not None:
+        worker.stop()
+    registry.committer.close()
 
 
 def main(global_config=None, **settings):

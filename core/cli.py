@@ -81,7 +81,7 @@ def cmd_init(args, env: Environment) -> int:
 def cmd_serve(args, env: Environment) -> int:
     from waitress import serve
 
-    from core import make_app
+    from core import make_app, shutdown
 
     env.settings["domus.worker"] = not args.no_worker
     app = make_app(env.settings, zodb=env.open_db())
@@ -91,9 +91,7 @@ def cmd_serve(args, env: Environment) -> int:
         serve(app, host=args.host, port=args.port, threads=args.threads, ident="Domus",
               connection_limit=1000, channel_timeout=120, backlog=1024)
     finally:
-        worker = getattr(app.registry, "worker", None)
-        if worker is not None:
-            worker.stop()
+        shutdown(app.registry)
     return 0
 
 

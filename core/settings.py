@@ -77,9 +77,9 @@ SETTINGS: tuple[Setting, ...] = (
             "re-run the slow password hash on every request."),
     Setting("domus.retry_attempts", "10", _positive_int,
             "How many times a request that met a ZODB write conflict is run again."),
-    Setting("domus.write_lock", "true", _bool,
-            "Serialise writing requests inside one process, so that this process's own "
-            "writers never conflict (conflicts with other servers are still retried)."),
+    Setting("domus.group_commit_max", "64", _positive_int,
+            "Most writing requests that share one commit (and one disk flush) when they "
+            "arrive together; see docs/model.md."),
 )
 
 BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -12,6 +12,7 @@ import zodburi
 from transaction.interfaces import NoTransaction
 from ZODB.DemoStorage import DemoStorage
 
+from core.groupcommit import is_reading
 from core.root import server_root
 
 
@@ -38,9 +39,12 @@ def open_db(uri: str) -> ZODB.DB:
 def request_connection(request):
     """The request's ZODB connection, joined to its transaction manager.
 
-    Opened lazily on first use and closed when the request finishes, after
-    pyramid_tm has committed or aborted.
+    Reading requests open one lazily and close it when the request finishes,
+    after pyramid_tm has ended their transaction; writing requests use the
+    connection of the group commit (``core.groupcommit``).
     """
+    if not is_reading(request):
+        return request.registry.committer.connection
     db = request.registry.zodb
     connection = db.open(transaction_manager=request.tm)
     request.add_finished_callback(lambda _request: connection.close())

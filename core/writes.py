@@ -48,6 +48,10 @@ class Writer:
         self._pending: dict[str, list[Change]] = {}
         self._hooked_transaction = None
 
+    def discard_pending(self) -> None:
+        """Forget queued notifications: the writes they describe were rolled back."""
+        self._pending.clear()
+
     # -- operations ------------------------------------------------------
     def create(
         self,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from webtest import TestApp
 
-from core import make_app
+from core import make_app, shutdown
 from core.initialise import initialise
 from core.plugins import make_plugin_manager
 from core.storage import open_db
@@ -39,7 +39,9 @@ def settings() -> dict:
 def app(zodb, extra_plugins, settings):
     pm = make_plugin_manager(extra_plugins, load_entry_points=False)
     initialise(zodb, pm, load_templates(pm), ADMIN_PASSWORD)
-    return make_app(settings, extra_plugins, zodb=zodb, load_entry_points=False)
+    application = make_app(settings, extra_plugins, zodb=zodb, load_entry_points=False)
+    yield application
+    shutdown(application.registry)
 
 
 @pytest.fixture

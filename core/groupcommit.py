@@ -1,0 +1,170 @@
+"""Group commit: writing requests share one transaction and one fsync.
+
+Every document write bumps its database's feed counter, so two writers in one
+process can never commit side by side without one of them conflicting and
+starting over.  Writers therefore take turns; and since the turn of each
+would end in a disk flush (fsync) that dwarfs the Python work, the writers
+that queue up while one runs join its transaction instead of waiting for it:
+
+- a writing request runs its view inside the shared transaction, behind a
+  savepoint; if the view fails, the savepoint is rolled back and only that
+  request answers with its error;
+- when its view is done and other writers are waiting, it hands them the turn
+  and waits; the last writer of the group (no one waiting) commits for all;
+- every request of the group answers only after that commit succeeded, so an
+  acknowledged write is on disk; if the commit fails, every request of the
+  group fails with it, and a write conflict (another server, through ZEO)
+  sends each one back to pyramid_retry to run again.
+
+Reading requests keep their own connection and transaction (pyramid_tm) and
+never wait here.
+"""
+from __future__ import annotations
+
+import contextlib
+import random
+import sys
+import threading
+import time
+
+import transaction
+from transaction.interfaces import NoTransaction
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def is_reading(request) -> bool:
+    """pyramid_tm's activation hook: it manages the transactions of reading requests only."""
+    return request.method in SAFE_METHODS
+
+
+class _Group:
+    """The requests whose writes one commit will carry."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.done = threading.Event()
+        self.exc_info: tuple | None = None
+
+
+class GroupCommitter:
+    """One per application: the shared writing connection and the turn-taking."""
+
+    def __init__(self, db, max_group: int) -> None:
+        self.db = db
+        self.max_group = max_group
+        self.tm = transaction.TransactionManager(explicit=True)
+        self._connection = None
+        self._turn = threading.Lock()
+        self._state = threading.Lock()
+        self._waiting = 0
+        self._group: _Group | None = None
+
+    @property
+    def connection(self):
+        """The shared writing connection (opened on first use, kept for the app's life)."""
+        if self._connection is None:
+            self._connection = self.db.open(transaction_manager=self.tm)
+        return self._connection
+
+    def handle(self, request, handler):
+        """Run a writing request in the current group and answer once its group committed."""
+        with self._state:
+            self._waiting += 1
+        self._turn.acquire()
+        try:
+            with self._state:
+                self._waiting -= 1
+            group = self._join()
+            try:
+                response, joined = self._run_view(request, handler)
+            except BaseException:
+                self._close_turn(group)
+                raise
+            if joined:
+                group.size += 1
+            self._close_turn(group)
+        finally:
+            self._turn.release()
+        if not joined:
+            return response
+        group.done.wait()
+        if group.exc_info is not None:
+            return request.invoke_exception_view(group.exc_info)
+        return response
+
+    def _join(self) -> _Group:
+        if self._group is None:
+            self.tm.begin()
+            self._group = _Group()
+        return self._group
+
+    def _run_view(self, request, handler):
+        """The view's response and whether its writes stay in the group."""
+        savepoint = self.tm.savepoint()
+        try:
+            response = handler(request)
+        except BaseException:
+            self._undo(request, savepoint)
+            raise
+        if getattr(request, "exception", None) is not None or self.tm.isDoomed():
+            self._undo(request, savepoint)
+            return response, False
+        return response, True
+
+    def _undo(self, request, savepoint) -> None:
+        savepoint.rollback()
+        writer = request.__dict__.get("writer")
+        if writer is not None:
+            writer.discard_pending()
+
+    def _close_turn(self, group: _Group) -> None:
+        """Commit (or drop an empty group) unless another writer will continue it."""
+        with self._state:
+            others = self._waiting
+        if others and group.size < self.max_group:
+            return
+        self._group = None
+        if group.size == 0:
+            self._abort()
+            group.done.set()
+            return
+        try:
+            self.tm.commit()
+        except Exception:
+            group.exc_info = sys.exc_info()
+            self._abort()
+        finally:
+            group.done.set()
+
+    def _abort(self) -> None:
+        with contextlib.suppress(NoTransaction):
+            self.tm.abort()
+
+    def close(self) -> None:
+        with self._turn:
+            self._abort()
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
+def group_commit_tween_factory(handler, registry):
+    committer: GroupCommitter = registry.committer
+
+    def group_commit_tween(request):
+        if is_reading(request):
+            return handler(request)
+        return committer.handle(request, handler)
+
+    return group_commit_tween
+
+
+def back_off_before_retry(event) -> None:
+    """Sleep a random, growing moment before a conflicted request runs again.
+
+    Two servers that conflicted would otherwise retry in lock step and
+    conflict again; jitter lets one of them finish first.
+    """
+    attempt = event.environ.get("retry.attempt", 0)
+    time.sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))

@@ -1,0 +1,134 @@
+"""Writers that arrive together share one commit; a failure stays with its request."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from webtest import TestApp
+
+from core.plugins import hookimpl
+from tests.conftest import ADMIN_PASSWORD, DOCS
+
+
+class Gate:
+    """Holds the first write in its view until the others are queued behind it."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.armed = False
+        self.commit_failures: list[type[Exception]] = []
+
+    @hookimpl
+    def validate_document(self, database, document, items, previous, principal):
+        if items.get("Subject") == "invalid":
+            return [{"item": "Subject", "message": "refused"}]
+        return []
+
+    @hookimpl
+    def after_save(self, database, document, revision, principal):
+        if self.armed and revision.items.get("First"):
+            self.release.wait(10)
+        if self.commit_failures:
+            database._p_jar.transaction_manager.get().addBeforeCommitHook(self._maybe_fail)
+
+    def _maybe_fail(self):
+        if self.commit_failures:
+            raise self.commit_failures.pop(0)("simulated failure at commit")
+
+
+@pytest.fixture
+def gate():
+    return Gate()
+
+
+@pytest.fixture
+def extra_plugins(gate):
+    return (gate,)
+
+
+def _client(app):
+    client = TestApp(app)
+    client.authorization = ("Basic", ("admin", ADMIN_PASSWORD))
+    return client
+
+
+def _storm(app, gate, bodies):
+    """POST ``bodies`` concurrently, the first held until all others wait; return responses."""
+    committer = app.registry.committer
+    commits = []
+    original = committer.tm.commit
+
+    def counting_commit():
+        commits.append(1)
+        return original()
+
+    committer.tm.commit = counting_commit
+    gate.armed = True
+    results: dict[int, object] = {}
+
+    def post(index, body):
+        results[index] = _client(app).post_json(DOCS, body, expect_errors=True)
+
+    threads = [threading.Thread(target=post, args=(i, b)) for i, b in enumerate(bodies)]
+    threads[0].start()
+    time.sleep(0.2)
+    for thread in threads[1:]:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while committer._waiting < len(bodies) - 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    gate.release.set()
+    for thread in threads:
+        thread.join(30)
+    committer.tm.commit = original
+    gate.armed = False
+    return [results[i] for i in range(len(bodies))], len(commits)
+
+
+def test_writers_that_arrive_together_share_one_commit(app, gate):
+    bodies = [{"First": True, "N": 0}] + [{"N": n} for n in range(1, 6)]
+    responses, commits = _storm(app, gate, bodies)
+    assert [r.status_int for r in responses] == [201] * 6
+    assert commits <= 2
+    client = _client(app)
+    for response in responses:
+        assert client.get(f"{DOCS}/{response.json['@unid']}").status_int == 200
+    assert client.get("/api/databases/documents").json["documents"] == 6
+
+
+def test_a_refused_write_in_a_group_leaves_no_trace_and_spares_the_others(app, gate):
+    bodies = [{"First": True}, {"N": 1}, {"Subject": "invalid"}, {"N": 3}]
+    responses, _ = _storm(app, gate, bodies)
+    assert [r.status_int for r in responses] == [201, 201, 422, 201]
+    client = _client(app)
+    feed = client.get("/api/databases/documents/changes").json["results"]
+    assert sorted(row["id"] for row in feed) == sorted(
+        r.json["@unid"] for r in responses if r.status_int == 201)
+
+
+def test_a_failed_commit_fails_every_write_of_its_group(app, gate):
+    gate.commit_failures = [RuntimeError]
+    responses, _ = _storm(app, gate, [{"First": True}, {"N": 1}, {"N": 2}])
+    assert [r.status_int for r in responses] == [500, 500, 500]
+    assert all(r.json["error"] == "internal_error" for r in responses)
+    assert _client(app).get("/api/databases/documents").json["documents"] == 0
+
+
+def test_a_conflict_at_commit_sends_the_group_back_to_be_retried(app, gate):
+    from ZODB.POSException import ConflictError
+
+    gate.commit_failures = [ConflictError]
+    responses, _ = _storm(app, gate, [{"First": True}, {"N": 1}, {"N": 2}])
+    assert gate.commit_failures == []
+    assert [r.status_int for r in responses] == [201, 201, 201]
+    client = _client(app)
+    assert client.get("/api/databases/documents").json["documents"] == 3
+    assert len(client.get("/api/databases/documents/changes").json["results"]) == 3
+
+
+def test_a_lone_writer_commits_at_once(api, app):
+    committer = app.registry.committer
+    api.post_json(DOCS, {"N": 1})
+    assert committer._group is None
+    assert committer._waiting == 0
