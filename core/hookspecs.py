@@ -42,6 +42,7 @@ def register_routes(config) -> None:
 def register_commands(subparsers) -> None:
     """Add subcommands to the ``domus`` CLI.
 
+    Called when the ``domus`` command starts, before it parses its arguments.
     ``subparsers`` is an ``argparse`` sub-parser collection.  Each command must
     set ``func=callable(args, env)`` with ``parser.set_defaults``; ``env`` is a
     ``core.cli.Environment`` with the settings, the plugin manager and an
