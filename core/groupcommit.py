@@ -77,7 +77,7 @@ class GroupCommitter:
                 self._waiting -= 1
             group = self._join()
             try:
-                response, joined = self._run_view(request, handler)
+                response, joined = self._run_view(request, handler, group)
             except BaseException:
                 self._close_turn(group)
                 raise
@@ -99,9 +99,14 @@ class GroupCommitter:
             self._group = _Group()
         return self._group
 
-    def _run_view(self, request, handler):
-        """The view's response and whether its writes stay in the group."""
-        savepoint = self.tm.savepoint()
+    def _run_view(self, request, handler, group: _Group):
+        """The view's response and whether its writes stay in the group.
+
+        The first request of a group needs no savepoint (a costly copy of
+        every object changed so far): if it fails, the transaction holds
+        nothing else and is simply aborted.
+        """
+        savepoint = self.tm.savepoint() if group.size else None
         try:
             response = handler(request)
         except BaseException:
@@ -113,7 +118,11 @@ class GroupCommitter:
         return response, True
 
     def _undo(self, request, savepoint) -> None:
-        savepoint.rollback()
+        if savepoint is None:
+            self._group = None
+            self._abort()
+        else:
+            savepoint.rollback()
         writer = request.__dict__.get("writer")
         if writer is not None:
             writer.discard_pending()

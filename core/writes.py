@@ -67,7 +67,7 @@ class Writer:
         if parent_unid is not None:
             self._check_parent(database, parent_unid)
         document = Document(unid)
-        self._commit_edit(database, document, None, items, {}, parent_unid, was_live=False)
+        self._save_edit(database, document, None, items, {}, parent_unid, was_live=False)
         return document
 
     def update(
@@ -84,7 +84,7 @@ class Writer:
             parent_unid = previous.parent_unid
         elif parent_unid is not None:
             self._check_parent(database, parent_unid, document.unid)
-        return self._commit_edit(
+        return self._save_edit(
             database, document, previous, items, previous.attachments, parent_unid, was_live=True
         )
 
@@ -210,7 +210,7 @@ class Writer:
         if parent.deleted:
             raise BadRequest(f"parent document {parent_unid} is deleted")
 
-    def _commit_edit(
+    def _save_edit(
         self,
         database: Database,
         document: Document,

@@ -21,14 +21,14 @@ class Gate:
 
     @hookimpl
     def validate_document(self, database, document, items, previous, principal):
+        if self.armed and items.get("First"):
+            self.release.wait(10)
         if items.get("Subject") == "invalid":
             return [{"item": "Subject", "message": "refused"}]
         return []
 
     @hookimpl
     def after_save(self, database, document, revision, principal):
-        if self.armed and revision.items.get("First"):
-            self.release.wait(10)
         if self.commit_failures:
             database._p_jar.transaction_manager.get().addBeforeCommitHook(self._maybe_fail)
 
@@ -105,6 +105,13 @@ def test_a_refused_write_in_a_group_leaves_no_trace_and_spares_the_others(app, g
     feed = client.get("/api/databases/documents/changes").json["results"]
     assert sorted(row["id"] for row in feed) == sorted(
         r.json["@unid"] for r in responses if r.status_int == 201)
+
+
+def test_a_refused_first_write_of_a_group_spares_the_ones_after_it(app, gate):
+    bodies = [{"First": True, "Subject": "invalid"}, {"N": 1}, {"N": 2}]
+    responses, _ = _storm(app, gate, bodies)
+    assert [r.status_int for r in responses] == [422, 201, 201]
+    assert _client(app).get("/api/databases/documents").json["documents"] == 2
 
 
 def test_a_failed_commit_fails_every_write_of_its_group(app, gate):
