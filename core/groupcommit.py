@@ -140,9 +140,11 @@ class GroupCommitter:
             return
         try:
             self.tm.commit()
-        except Exception:
+        except BaseException:  # every member must hear of it, not only this thread
             group.exc_info = sys.exc_info()
             self._abort()
+            if not isinstance(group.exc_info[1], Exception):
+                raise
         finally:
             group.done.set()
 
