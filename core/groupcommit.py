@@ -6,9 +6,11 @@ starting over.  Writers therefore take turns; and since the turn of each
 would end in a disk flush (fsync) that dwarfs the Python work, the writers
 that queue up while one runs join its transaction instead of waiting for it:
 
-- a writing request runs its view inside the shared transaction, behind a
-  savepoint; if the view fails, the savepoint is rolled back and only that
-  request answers with its error;
+- a writing request runs its view inside the shared transaction; if the view
+  fails before it changed anything (the usual case: bad input, a stale
+  revision, a refused validation) only that request answers with its error;
+  if it fails after it began writing, the group is aborted and its other
+  requests run again (see ``GroupCommitter._undo``);
 - when its view is done and other writers are waiting, it hands them the turn
   and waits; the last writer of the group (no one waiting) commits for all;
 - every request of the group answers only after that commit succeeded, so an
@@ -28,9 +30,15 @@ import threading
 import time
 
 import transaction
-from transaction.interfaces import NoTransaction
+from transaction.interfaces import NoTransaction, TransientError
+
+from core.exceptions import DomusError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class GroupAborted(TransientError):
+    """Another request of the same group failed midway; this one runs again."""
 
 
 def is_reading(request) -> bool:
@@ -100,35 +108,48 @@ class GroupCommitter:
         return self._group
 
     def _run_view(self, request, handler, group: _Group):
-        """The view's response and whether its writes stay in the group.
-
-        The first request of a group needs no savepoint (a costly copy of
-        every object changed so far): if it fails, the transaction holds
-        nothing else and is simply aborted.
-        """
-        savepoint = self.tm.savepoint() if group.size else None
+        """The view's response and whether its writes stay in the group."""
         try:
             response = handler(request)
         except BaseException:
-            self._undo(request, savepoint)
+            self._undo(request, group, sys.exc_info()[1])
             raise
-        if getattr(request, "exception", None) is not None or self.tm.isDoomed():
-            self._undo(request, savepoint)
+        failure = getattr(request, "exception", None)
+        if failure is not None or self.tm.isDoomed():
+            self._undo(request, group, failure)
             return response, False
         return response, True
 
-    def _undo(self, request, savepoint) -> None:
-        if savepoint is None:
-            self._group = None
-            self._abort()
-        else:
-            savepoint.rollback()
+    def _undo(self, request, group: _Group, failure: BaseException | None) -> None:
+        """Take a failed request's writes out of the transaction.
+
+        Most failures (bad input, a stale revision, a refused login, a
+        validation error) happen before anything changed, and leave the group
+        alone.  A request that failed after it began writing, or in an
+        unexpected way, cannot be cut out of a shared transaction (savepoints
+        would make every write pay for that rare case): the group is aborted
+        and its other requests are sent back to pyramid_retry to run again.
+        """
         writer = request.__dict__.get("writer")
         if writer is not None:
             writer.discard_pending()
+        clean = (
+            isinstance(failure, DomusError)
+            and not (writer is not None and writer.touched)
+            and not self.tm.isDoomed()
+        )
+        if clean:
+            return
+        self._group = None
+        self._abort()
+        if group.size:
+            group.exc_info = (GroupAborted, GroupAborted(), None)
+            group.done.set()
 
     def _close_turn(self, group: _Group) -> None:
         """Commit (or drop an empty group) unless another writer will continue it."""
+        if group.done.is_set():
+            return
         with self._state:
             others = self._waiting
         if others and group.size < self.max_group:

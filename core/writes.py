@@ -47,6 +47,7 @@ class Writer:
         self.max_attachment_bytes = max_attachment_bytes
         self._pending: dict[str, list[Change]] = {}
         self._hooked_transaction = None
+        self.touched = False  # set once this writer changed persistent state
 
     def discard_pending(self) -> None:
         """Forget queued notifications: the writes they describe were rolled back."""
@@ -162,6 +163,7 @@ class Writer:
         was_live = bool(document.tree) and not document.deleted
         if revision.rev in document.tree:
             return
+        self.touched = True
         document.add(revision)
         self._account(database, document, revision, was_live)
 
@@ -236,6 +238,7 @@ class Writer:
                 "; ".join(str(p.get("message")) for p in problems), errors=problems
             )
         items = dict(items)
+        self.touched = True  # before_save may change persistent state (the directory does)
         self.pm.hook.before_save(
             database=database,
             document=document,
@@ -283,6 +286,7 @@ class Writer:
             changed=changed_items(previous.items if previous else {}, items)
             + _changed_attachments(previous.attachments if previous else {}, attachments),
         )
+        self.touched = True
         document.add(revision)
         self._account(database, document, revision, was_live)
         return revision

@@ -20,13 +20,24 @@ from core.items import split_document_json
 _UNID = re.compile(r"^[0-9A-Fa-f]{32}$")
 
 
-def _create_one(request, database, body):
+def _split(body) -> tuple[dict, dict]:
+    """Items and metadata of one posted document, refused before anything is written."""
     items, meta = split_document_json(body)
     unid = meta.get("@unid")
     if unid is not None and not (isinstance(unid, str) and _UNID.match(unid)):
         raise BadRequest(f"@unid must be 32 hex digits, got {unid!r}")
-    parent = meta.get("@parent")
-    return request.writer.create(database, items, parent, unid.upper() if unid else None)
+    return items, meta
+
+
+def _create(request, database, items: dict, meta: dict):
+    unid = meta.get("@unid")
+    return request.writer.create(database, items, meta.get("@parent"), unid.upper() if unid else None)
+
+
+def _numbered(index: int, error: DomusError) -> DomusError:
+    error.message = f"document {index}: {error.message}"
+    error.details["index"] = index
+    return error
 
 
 def create_documents(context, request):
@@ -34,20 +45,24 @@ def create_documents(context, request):
     database = context.database
     request.response.status_int = 201
     if not isinstance(body, list):
-        return written(_create_one(request, database, body))
+        return written(_create(request, database, *_split(body)))
     limit = request.registry.settings["domus.max_bulk_documents"]
     if not body:
         raise BadRequest("the bulk write is empty: send at least one document")
     if len(body) > limit:
         raise PayloadTooLarge(f"a bulk write may carry at most {limit} documents, got {len(body)}")
-    results = []
-    for index, element in enumerate(body):
+    parts = []
+    for index, element in enumerate(body):  # every document is checked before any is written
         try:
-            results.append(written(_create_one(request, database, element)))
+            parts.append(_split(element))
         except DomusError as error:
-            error.message = f"document {index}: {error.message}"
-            error.details["index"] = index
-            raise
+            raise _numbered(index, error) from None
+    results = []
+    for index, (items, meta) in enumerate(parts):
+        try:
+            results.append(written(_create(request, database, items, meta)))
+        except DomusError as error:
+            raise _numbered(index, error) from None
     return results
 
 

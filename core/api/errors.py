@@ -10,7 +10,7 @@ import logging
 
 from pyramid.exceptions import PredicateMismatch
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
-from ZODB.POSException import ConflictError
+from transaction.interfaces import TransientError
 
 from core.exceptions import DomusError
 
@@ -50,7 +50,7 @@ def http_error(exc: HTTPException, request):
     return error_response(request, exc.code, code, exc.detail or exc.explanation)
 
 
-def conflict(exc: ConflictError, request):
+def conflict(exc: TransientError, request):
     return error_response(
         request, 409, "write_conflict", "the database is busy with concurrent writes; try again"
     )
@@ -66,5 +66,5 @@ def includeme(config) -> None:
     config.add_forbidden_view(forbidden, renderer="json")
     config.add_notfound_view(not_found, renderer="json")
     config.add_exception_view(http_error, context=HTTPException, renderer="json")
-    config.add_exception_view(conflict, context=ConflictError, renderer="json")
+    config.add_exception_view(conflict, context=TransientError, renderer="json")
     config.add_exception_view(unexpected, context=Exception, renderer="json")

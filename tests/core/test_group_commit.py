@@ -18,6 +18,7 @@ class Gate:
         self.release = threading.Event()
         self.armed = False
         self.commit_failures: list[type[Exception]] = []
+        self.explode_on: str | None = None
 
     @hookimpl
     def validate_document(self, database, document, items, previous, principal):
@@ -29,6 +30,8 @@ class Gate:
 
     @hookimpl
     def after_save(self, database, document, revision, principal):
+        if self.explode_on and revision.items.get("Subject") == self.explode_on:
+            raise RuntimeError("a plugin failed after the revision was stored")
         if self.commit_failures:
             database._p_jar.transaction_manager.get().addBeforeCommitHook(self._maybe_fail)
 
@@ -111,6 +114,27 @@ def test_a_refused_first_write_of_a_group_spares_the_ones_after_it(app, gate):
     bodies = [{"First": True, "Subject": "invalid"}, {"N": 1}, {"N": 2}]
     responses, _ = _storm(app, gate, bodies)
     assert [r.status_int for r in responses] == [422, 201, 201]
+    assert _client(app).get("/api/databases/documents").json["documents"] == 2
+
+
+def test_a_write_refused_midway_is_undone_and_its_group_runs_again(app, gate):
+    bulk = [{"Subject": "first of the bulk"}, {"Subject": "invalid"}]
+    responses, _ = _storm(app, gate, [{"First": True}, bulk, {"N": 2}])
+    assert [r.status_int for r in responses] == [201, 422, 201]
+    assert responses[1].json["index"] == 1
+    client = _client(app)
+    assert client.get("/api/databases/documents").json["documents"] == 2
+    listed = client.get(DOCS, {"include_docs": "true"}).json["rows"]
+    assert "first of the bulk" not in [row.get("Subject") for row in listed]
+    feed = client.get("/api/databases/documents/changes").json["results"]
+    assert len(feed) == 2
+
+
+def test_an_unexpected_error_midway_aborts_the_group_and_the_others_run_again(app, gate):
+    gate.explode_on = "boom"
+    responses, _ = _storm(app, gate, [{"First": True}, {"Subject": "boom"}, {"N": 2}])
+    gate.explode_on = None
+    assert [r.status_int for r in responses] == [201, 500, 201]
     assert _client(app).get("/api/databases/documents").json["documents"] == 2
 
 
