@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
 import signal
 import sys
@@ -27,9 +28,15 @@ class Environment:
     def __init__(self, args: argparse.Namespace, pm) -> None:
         raw: dict[str, object] = {}
         if args.config:
-            from pyramid.paster import get_appsettings
+            from pyramid.paster import get_appsettings, setup_logging
 
+            setup_logging(args.config)
             raw.update(get_appsettings(args.config))
+        else:
+            logging.basicConfig(level=logging.INFO,
+                                format="%(asctime)s %(levelname)-5.5s [%(name)s] %(message)s")
+            # Writers waiting for a group commit fill waitress's queue by design.
+            logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         if args.var:
             raw["domus.var_dir"] = args.var
             raw.pop("zodbconn.uri", None)

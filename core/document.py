@@ -8,6 +8,7 @@ it is small and decides the winner.  Nothing here commits or calls hooks;
 """
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Mapping
@@ -37,7 +38,13 @@ def new_unid() -> str:
 
 @implementer(IRevision)
 class Revision(Persistent):
-    """One state of a document; never changed after it is stored."""
+    """One state of a document; never changed after it is stored.
+
+    The items are kept as their canonical JSON text, not as a dict: one string
+    pickles and loads far faster than a dict of strings, and JSON is what
+    every reader of a revision wants in the end.  ``items`` decodes it once
+    per loaded object; treat the returned dict as read-only.
+    """
 
     def __init__(
         self,
@@ -45,6 +52,7 @@ class Revision(Persistent):
         parent_rev: str | None,
         items: dict[str, object],
         *,
+        items_json: str | None = None,
         deleted: bool = False,
         attachments: Mapping[str, Attachment] | None = None,
         parent_unid: str | None = None,
@@ -54,7 +62,8 @@ class Revision(Persistent):
     ) -> None:
         self.rev = rev
         self.parent_rev = parent_rev
-        self.items = items
+        self.items_json = items_json if items_json is not None else revisions.canonical_json(items)
+        self._v_items = items
         self.deleted = deleted
         self.attachments = dict(attachments or {})
         self.parent_unid = parent_unid
@@ -62,8 +71,12 @@ class Revision(Persistent):
         self.timestamp = timestamp
         self.changed = changed
 
-    def attachment_digests(self) -> dict[str, str]:
-        return {name: att.sha256 for name, att in self.attachments.items()}
+    @property
+    def items(self) -> dict[str, object]:
+        cached = getattr(self, "_v_items", None)
+        if cached is None:
+            cached = self._v_items = json.loads(self.items_json)
+        return cached
 
 
 @implementer(IDocument)
@@ -85,7 +98,7 @@ class Document(Persistent):
         self.tree[revision.rev] = (revision.parent_rev, revision.deleted)
         self.bodies[revision.rev] = revision
         self._p_changed = True
-        self.winner = revisions.winner(self.tree)
+        self.winner = revision.rev if len(self.tree) == 1 else revisions.winner(self.tree)
 
     def current(self) -> Revision:
         return self.bodies[self.winner]

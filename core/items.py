@@ -23,8 +23,13 @@ MAX_DEPTH = 32
 _NAME = re.compile(r"^[^\W\d_][\w.\-]{0,127}$")
 
 
+_checked_names: set[str] = set()  # names seen valid; documents repeat the same few
+
+
 def check_item_name(name: object) -> str:
     """Return ``name`` if it is a usable item name, else raise ``InvalidItem``."""
+    if name in _checked_names:
+        return name  # type: ignore[return-value]
     if not isinstance(name, str) or not name:
         raise InvalidItem(f"item names must be non-empty strings, got {name!r}")
     if name.startswith(RESERVED_PREFIXES):
@@ -38,6 +43,8 @@ def check_item_name(name: object) -> str:
             "'_', '.', '-' (at most 128 characters)",
             item=name,
         )
+    if len(_checked_names) < 10000:
+        _checked_names.add(name)
     return name
 
 

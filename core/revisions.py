@@ -39,15 +39,19 @@ def parse_rev(rev: object) -> tuple[int, str]:
 def make_rev(
     parent: str | None,
     deleted: bool,
-    items: Mapping[str, object],
+    items: Mapping[str, object] | str,
     attachment_digests: Mapping[str, str],
     parent_unid: str | None = None,
 ) -> str:
-    """The deterministic id of a new revision on top of ``parent``."""
+    """The deterministic id of a new revision on top of ``parent``.
+
+    ``items`` may be given already as ``canonical_json(items)``: the writer
+    serialises them once, for this hash and for storage.
+    """
     generation = parse_rev(parent)[0] + 1 if parent else 1
-    payload = canonical_json(
-        [parent, deleted, parent_unid, items, sorted(attachment_digests.items())]
-    )
+    items_json = items if isinstance(items, str) else canonical_json(items)
+    head = canonical_json([parent, deleted, parent_unid])[:-1]
+    payload = f"{head},{items_json},{canonical_json(sorted(attachment_digests.items()))}]"
     return f"{generation}-{hashlib.md5(payload.encode('utf-8')).hexdigest()}"
 
 

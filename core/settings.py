@@ -75,7 +75,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("domus.auth_cache_seconds", "300", _positive_float,
             "How long a verified password is remembered, so that Basic auth does not "
             "re-run the slow password hash on every request."),
-    Setting("domus.retry_attempts", "10", _positive_int,
+    Setting("domus.retry_attempts", "20", _positive_int,
             "How many times a request that met a ZODB write conflict is run again."),
     Setting("domus.group_commit_max", "64", _positive_int,
             "Most writing requests that share one commit (and one disk flush) when they "

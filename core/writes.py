@@ -271,13 +271,15 @@ class Writer:
     ) -> Revision:
         parent_rev = previous.rev if previous else None
         digests = {name: att.sha256 for name, att in attachments.items()}
-        rev = revisions.make_rev(parent_rev, deleted, items, digests, parent_unid)
+        items_json = revisions.canonical_json(items)
+        rev = revisions.make_rev(parent_rev, deleted, items_json, digests, parent_unid)
         if rev in document.tree:
             raise RevisionConflict(f"revision {rev} already exists: nothing changed")
         revision = Revision(
             rev,
             parent_rev,
             items,
+            items_json=items_json,
             deleted=deleted,
             attachments=attachments,
             parent_unid=parent_unid,
