@@ -50,9 +50,18 @@ def make_rev(
     """
     generation = parse_rev(parent)[0] + 1 if parent else 1
     items_json = items if isinstance(items, str) else canonical_json(items)
-    head = canonical_json([parent, deleted, parent_unid])[:-1]
-    payload = f"{head},{items_json},{canonical_json(sorted(attachment_digests.items()))}]"
+    digests = canonical_json(sorted(attachment_digests.items())) if attachment_digests else "[]"
+    # The same text as canonical_json([parent, deleted, parent_unid, items, digests]),
+    # spelled out because this runs for every write.
+    payload = (
+        f"[{_json_text(parent)},{'true' if deleted else 'false'},{_json_text(parent_unid)},"
+        f"{items_json},{digests}]"
+    )
     return f"{generation}-{hashlib.md5(payload.encode('utf-8')).hexdigest()}"
+
+
+def _json_text(value: str | None) -> str:
+    return "null" if value is None else json.dumps(value, ensure_ascii=False)
 
 
 def sort_key(rev: str, deleted: bool) -> tuple[bool, int, str]:

@@ -17,6 +17,15 @@ def test_rev_is_deterministic_in_parent_and_content():
     assert child.startswith("2-") and child != a
 
 
+def test_rev_hashes_the_canonical_json_of_parent_flag_parent_unid_items_and_files():
+    import hashlib
+
+    payload = revisions.canonical_json(["1-ab", True, "Ж/1", {"A": "б"}, [["f.txt", "cd"]]])
+    expected = "2-" + hashlib.md5(payload.encode("utf-8")).hexdigest()
+    assert revisions.make_rev("1-ab", True, {"A": "б"}, {"f.txt": "cd"}, "Ж/1") == expected
+    assert revisions.make_rev("1-ab", True, '{"A":"б"}', {"f.txt": "cd"}, "Ж/1") == expected
+
+
 def test_rev_does_not_depend_on_item_order():
     assert revisions.make_rev(None, False, {"A": 1, "B": 2}, {}) == revisions.make_rev(
         None, False, {"B": 2, "A": 1}, {}
