@@ -30,6 +30,7 @@ import threading
 import time
 
 import transaction
+from pyramid.httpexceptions import HTTPException
 from transaction.interfaces import NoTransaction, TransientError
 
 from core.exceptions import DomusError
@@ -123,9 +124,9 @@ class GroupCommitter:
     def _undo(self, request, group: _Group, failure: BaseException | None) -> None:
         """Take a failed request's writes out of the transaction.
 
-        Most failures (bad input, a stale revision, a refused login, a
-        validation error) happen before anything changed, and leave the group
-        alone.  A request that failed after it began writing, or in an
+        Most failures (bad input, a stale revision, a refused login, an
+        unknown route, a validation error) happen before anything changed,
+        and leave the group alone.  A request that failed after it began writing, or in an
         unexpected way, cannot be cut out of a shared transaction (savepoints
         would make every write pay for that rare case): the group is aborted
         and its other requests are sent back to pyramid_retry to run again.
@@ -134,7 +135,7 @@ class GroupCommitter:
         if writer is not None:
             writer.discard_pending()
         clean = (
-            isinstance(failure, DomusError)
+            isinstance(failure, (DomusError, HTTPException))
             and not (writer is not None and writer.touched)
             and not self.tm.isDoomed()
         )

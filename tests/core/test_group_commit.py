@@ -19,10 +19,12 @@ class Gate:
         self.armed = False
         self.commit_failures: list[type[Exception]] = []
         self.explode_on: str | None = None
+        self.runs_of_first = 0
 
     @hookimpl
     def validate_document(self, database, document, items, previous, principal):
         if self.armed and items.get("First"):
+            self.runs_of_first += 1
             self.release.wait(10)
         if items.get("Subject") == "invalid":
             return [{"item": "Subject", "message": "refused"}]
@@ -56,7 +58,7 @@ def _client(app):
     return client
 
 
-def _storm(app, gate, bodies):
+def _storm(app, gate, bodies, anonymous=()):
     """POST ``bodies`` concurrently, the first held until all others wait; return responses."""
     committer = app.registry.committer
     commits = []
@@ -71,7 +73,8 @@ def _storm(app, gate, bodies):
     results: dict[int, object] = {}
 
     def post(index, body):
-        results[index] = _client(app).post_json(DOCS, body, expect_errors=True)
+        client = TestApp(app) if index in anonymous else _client(app)
+        results[index] = client.post_json(DOCS, body, expect_errors=True)
 
     threads = [threading.Thread(target=post, args=(i, b)) for i, b in enumerate(bodies)]
     threads[0].start()
@@ -136,6 +139,13 @@ def test_an_unexpected_error_midway_aborts_the_group_and_the_others_run_again(ap
     gate.explode_on = None
     assert [r.status_int for r in responses] == [201, 500, 201]
     assert _client(app).get("/api/databases/documents").json["documents"] == 2
+
+
+def test_a_refused_login_in_a_group_spares_the_others(app, gate):
+    responses, commits = _storm(app, gate, [{"First": True}, {"N": 1}, {"N": 2}], anonymous={1})
+    assert [r.status_int for r in responses] == [201, 401, 201]
+    assert gate.runs_of_first == 1  # not sent back to run again
+    assert commits == 1
 
 
 def test_a_failed_commit_fails_every_write_of_its_group(app, gate):
