@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import zipfile
 
 import requests
@@ -82,3 +83,19 @@ def test_export_of_an_unknown_database_fails_clearly(var, tmp_path):
     result = domus(var, "export", "nope", str(tmp_path / "x.zip"), check=False)
     assert result.returncode == 1
     assert "no database named 'nope'" in result.stderr
+
+
+def test_serve_stops_cleanly_on_sigterm_and_keeps_the_writes(var):
+    index = var / "Data.fs.index"
+    before = index.stat().st_mtime_ns
+    server = AppServer(var)
+    created = server.session().post(server.docs(), json={"Subject": "до остановки"}).json()
+    server.popen.send_signal(signal.SIGTERM)
+    assert server.popen.wait(20) == 0
+    server.stop()
+    assert index.stat().st_mtime_ns > before  # written by a clean close: the next start is fast
+    again = AppServer(var)
+    try:
+        assert again.session().get(f"{again.docs()}/{created['@unid']}").json()["Subject"] == "до остановки"
+    finally:
+        again.stop()
