@@ -126,10 +126,11 @@ class GroupCommitter:
 
         Most failures (bad input, a stale revision, a refused login, an
         unknown route, a validation error) happen before anything changed,
-        and leave the group alone.  A request that failed after it began writing, or in an
-        unexpected way, cannot be cut out of a shared transaction (savepoints
-        would make every write pay for that rare case): the group is aborted
-        and its other requests are sent back to pyramid_retry to run again.
+        and leave the group alone.  A request that failed after it began
+        writing, or in an unexpected way, cannot be cut out of a shared
+        transaction (savepoints would make every write pay for that rare
+        case): the group is aborted and its other requests are sent back to
+        pyramid_retry to run again.
         """
         writer = request.__dict__.get("writer")
         if writer is not None:
