@@ -9,8 +9,8 @@ Russian text, fixed seed):
 3. documents per second in bulk requests of 500;
 4. reads by id per second, one client;
 5. with ``--big`` documents (default 1,000,000) loaded: the time from process
-   start until the first document is served, and the server's RSS after a
-   few thousand reads.
+   start until the first document is served, then reads of 5,000 documents
+   spread over the whole database and the server's RSS after them.
 
 Prints a table with ours/theirs for each figure, PASS/FAIL against the
 targets (≥ 1.0× on throughput, RSS < 1 GiB, open < 10 s) and writes the
@@ -18,6 +18,7 @@ figures to ``bench/results/core-DATE.json``.
 
     .venv/bin/python bench/core.py                 # everything (the big part takes a while)
     .venv/bin/python bench/core.py --skip-big --runs 1
+    .venv/bin/python bench/core.py --skip-small --big 200000
 """
 from __future__ import annotations
 
@@ -123,20 +124,20 @@ def reads(peer: Peer, ids: list[str], count: int, seed: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def load_big(peer: Peer, total: int, label: str) -> str:
-    """Fill the database with ``total`` documents in bulks of 500; return one id."""
+def load_big(peer: Peer, total: int, label: str) -> list[str]:
+    """Fill the database with ``total`` documents in bulks of 500; return a sample of ids."""
     session = peer.session()
-    first_id = ""
+    sample: list[str] = []
     started = time.perf_counter()
     for offset in range(0, total, 500):
         ids = peer.create_bulk(session, docs(offset + 7, min(500, total - offset), offset))
-        first_id = first_id or ids[0]
+        sample.extend(ids[::50])
         done = offset + len(ids)
         if done % 20000 < 500 or done == total:
             rate = done / (time.perf_counter() - started)
             print(f"\r  {label}: loading {done:,}/{total:,} ({rate:,.0f} docs/s)", end="", flush=True)
     print()
-    return first_id
+    return sample
 
 
 # ---------------------------------------------------------------------------
@@ -154,26 +155,51 @@ def measure(peer: Peer, args, run: int) -> dict[str, float]:
 
 
 def measure_big(peer_class, folder: Path, total: int) -> dict[str, float]:
+    """Open time, then RSS after reading 5,000 documents spread over the whole database."""
     peer = peer_class(folder)
     peer.start()
     try:
         peer.create_db()
-        probe = load_big(peer, total, peer.name)
+        sample = load_big(peer, total, peer.name)
     finally:
         peer.stop()
     peer = peer_class(folder)
-    open_seconds = peer.start(probe_id=probe)
+    open_seconds = peer.start(probe_id=sample[0])
     try:
-        session = peer.session()
-        peer.read(session, probe)
-        for _ in range(2000):
-            peer.read(session, probe)
-        return {"open_seconds": open_seconds, "rss_mib": peer.rss(), "documents": total}
+        reads_per_s = reads(peer, sample, 5000, seed=9)
+        return {"open_seconds": open_seconds, "rss_mib": peer.rss(), "documents": total,
+                "random_reads_per_s": reads_per_s}
     finally:
         peer.stop()
 
 
 THROUGHPUT = ("single_creates_per_s", "concurrent8_creates_per_s", "bulk500_docs_per_s", "reads_per_s")
+
+
+def measure_small(tmp: Path, args) -> dict:
+    """The throughput figures: medians of ``args.runs`` runs, the peers alternating."""
+    per_run: dict[str, list[dict[str, float]]] = {"domus": [], "pouchdb-server": []}
+    peers = [DomusPeer(tmp / "domus"), PouchPeer(tmp / "pouch")]
+    for peer in peers:
+        peer.folder.mkdir(parents=True)
+    try:
+        for peer in peers:
+            peer.start()
+            peer.create_db()
+        for run in range(args.runs):
+            for peer in peers:  # alternate so that machine noise hits both alike
+                figures = measure(peer, args, run)
+                per_run[peer.name].append(figures)
+                print(f"run {run + 1}/{args.runs} {peer.name:<15} "
+                      + "  ".join(f"{k}={v:,.0f}" for k, v in figures.items()), flush=True)
+    finally:
+        for peer in peers:
+            peer.stop()
+    results = {}
+    for name, runs in per_run.items():
+        results[name] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+        results[name]["runs"] = runs
+    return results
 
 
 def ratio(ours: float, theirs: float) -> float:
@@ -183,7 +209,7 @@ def ratio(ours: float, theirs: float) -> float:
 def report(results: dict, args) -> bool:
     ok = True
     print(f"\n{'figure':<28}{'Domus':>14}{'pouchdb-server':>16}{'ours/theirs':>13}  target")
-    for key in THROUGHPUT:
+    for key in THROUGHPUT if "domus" in results else ():
         ours, theirs = results["domus"][key], results["pouchdb-server"][key]
         passed = ours >= theirs
         ok &= passed
@@ -198,6 +224,9 @@ def report(results: dict, args) -> bool:
             verdict = "PASS" if passed else "FAIL"
             print(f"{label:<28}{ours[key]:>14,.1f}{theirs[key]:>16,.1f}"
                   f"{ratio(ours[key], theirs[key]):>12.2f}x  < {limit:g} {unit} {verdict}")
+        key = "random_reads_per_s"
+        label = f"{key} @{ours['documents']:,}"
+        print(f"{label:<28}{ours[key]:>14,.0f}{theirs[key]:>16,.0f}{ratio(ours[key], theirs[key]):>12.2f}x")
     return ok
 
 
@@ -212,30 +241,13 @@ def main() -> int:
     parser.add_argument("--reads", type=int, default=2000, help="reads by id per run")
     parser.add_argument("--big", type=int, default=1_000_000, help="documents for the RSS/open test")
     parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument("--skip-small", action="store_true", help="only the big-database part")
     args = parser.parse_args()
 
-    per_run: dict[str, list[dict[str, float]]] = {"domus": [], "pouchdb-server": []}
     results: dict = {"date": date.today().isoformat(), "args": vars(args)}
     with tempfile.TemporaryDirectory(prefix="domus-bench-") as tmp:
-        peers = [DomusPeer(Path(tmp) / "domus"), PouchPeer(Path(tmp) / "pouch")]
-        for peer in peers:
-            peer.folder.mkdir(parents=True)
-        try:
-            for peer in peers:
-                peer.start()
-                peer.create_db()
-            for run in range(args.runs):
-                for peer in peers:  # alternate so that machine noise hits both alike
-                    figures = measure(peer, args, run)
-                    per_run[peer.name].append(figures)
-                    print(f"run {run + 1}/{args.runs} {peer.name:<15} "
-                          + "  ".join(f"{k}={v:,.0f}" for k, v in figures.items()), flush=True)
-        finally:
-            for peer in peers:
-                peer.stop()
-        for name, runs in per_run.items():
-            results[name] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-            results[name]["runs"] = runs
+        if not args.skip_small:
+            results.update(measure_small(Path(tmp), args))
         if not args.skip_big:
             results["big"] = {}
             for peer_class, sub in ((DomusPeer, "domus-big"), (PouchPeer, "pouch-big")):
