@@ -9,16 +9,21 @@ import atexit
 
 import pyramid_tm
 from pyramid.config import Configurator
+from pyramid.events import NewResponse
 from pyramid.renderers import JSON
 from pyramid_retry import IBeforeRetry
 
+from core.audit import AuditLog
 from core.changes import ChangeNotifier
 from core.groupcommit import GroupCommitter, back_off_before_retry, is_reading
+from core.headers import add_security_headers
 from core.plugins import hookimpl, make_plugin_manager
 from core.security import DomusSecurityPolicy, VerifiedPasswords
+from core.sessions import SessionCSRFPolicy, cookie_authenticated, session_csrf_token
 from core.settings import parse_settings
 from core.storage import open_db, request_connection, request_root
 from core.templates import load_templates
+from core.throttle import Limits, LoginThrottle
 from core.writes import Writer
 
 __version__ = "0.1.0"
@@ -42,6 +47,15 @@ def _transaction_manager(request):
     return request.registry.committer.tm
 
 
+def login_throttle(settings) -> LoginThrottle:
+    """The lock-out rules from the settings: accounts strict, addresses lenient."""
+    free, seconds = settings["domus.login_free_failures"], settings["domus.lockout_minutes"] * 60
+    return LoginThrottle(
+        Limits(free, settings["domus.lockout_failures"], seconds),
+        Limits(free * 10, settings["domus.address_lockout_failures"], seconds),
+    )
+
+
 def includeme(config) -> None:
     """Wire the kernel into a Configurator whose registry already has ``pm``."""
     settings = config.registry.settings
@@ -56,12 +70,20 @@ def includeme(config) -> None:
     registry.templates = load_templates(registry.pm)
     registry.notifier = ChangeNotifier()
     registry.pm.register(registry.notifier, name="core.changes.notifier")
-    config.set_security_policy(
-        DomusSecurityPolicy(VerifiedPasswords(settings["domus.auth_cache_seconds"]))
-    )
+    registry.audit = AuditLog(settings["domus.audit_log"])
+    config.set_security_policy(DomusSecurityPolicy(
+        VerifiedPasswords(settings["domus.auth_cache_seconds"]),
+        login_throttle(settings),
+        registry.audit,
+        settings,
+    ))
+    config.set_csrf_storage_policy(SessionCSRFPolicy())
+    config.set_default_csrf_options(require_csrf=True, callback=cookie_authenticated)
+    config.add_subscriber(add_security_headers, NewResponse)
     config.add_request_method(request_connection, "zodb_connection", reify=True)
     config.add_request_method(request_root, "root_object", reify=True)
     config.add_request_method(_request_writer, "writer", reify=True)
+    config.add_request_method(session_csrf_token, "session_csrf_token")
     config.add_tween("core.groupcommit.group_commit_tween_factory", over="pyramid_tm.tm_tween_factory")
     config.add_subscriber(back_off_before_retry, IBeforeRetry)
     config.include("core.api")

@@ -1,4 +1,4 @@
-"""The ``domus`` command: init, serve, user add, export, import, check, plugins.
+"""The ``domus`` command: init, serve, user add, server add, export, import, check, plugins.
 
 Global options choose the settings: ``--config INI`` reads ``[app:main]`` of
 an ini file, ``--var DIR`` puts the data folder elsewhere, so several servers
@@ -11,6 +11,7 @@ import argparse
 import getpass
 import logging
 import os
+import secrets
 import signal
 import sys
 from pathlib import Path
@@ -113,6 +114,18 @@ def cmd_user_add(args, env: Environment) -> int:
     return 0
 
 
+def cmd_server_add(args, env: Environment) -> int:
+    """A peer server's identity: the credential is generated and shown once."""
+    from core.initialise import add_server
+
+    credential = os.environ.get("DOMUS_SERVER_PASSWORD") or secrets.token_urlsafe(24)
+    unid = add_server(env.open_db(), env.pm, args.name, credential, args.title or "")
+    print(f"server {args.name} saved as Server {unid} and added to LocalDomainServers")
+    if "DOMUS_SERVER_PASSWORD" not in os.environ:
+        print(f"its credential (shown once; the peer replicates with it): {credential}")
+    return 0
+
+
 def cmd_export(args, env: Environment) -> int:
     from core.transfer import export_database
 
@@ -174,6 +187,15 @@ def build_parser(pm) -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--full-name")
     add.set_defaults(func=cmd_user_add)
+
+    server = sub.add_parser("server", help="manage peer servers").add_subparsers(
+        dest="action", required=True)
+    add_peer = server.add_parser(
+        "add", help="add a server that replicates with this one (credential from "
+                    "DOMUS_SERVER_PASSWORD or generated)")
+    add_peer.add_argument("name")
+    add_peer.add_argument("--title")
+    add_peer.set_defaults(func=cmd_server_add)
 
     export = sub.add_parser("export", help="write a database to a file")
     export.add_argument("database")

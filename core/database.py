@@ -21,7 +21,7 @@ from zope.interface import implementer
 
 from core import revisions
 from core.document import Document
-from core.exceptions import DocumentNotFound, InvalidName
+from core.exceptions import InvalidName, hidden_document
 from core.interfaces import IDatabase
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
@@ -83,6 +83,8 @@ class Database(Persistent):
         self._changes = LOBTree()
         self._responses = OOBTree()
         self._tombstones = OOBTree()
+        self._restricted = OOBTree()  # sorted Readers names -> Length of live documents
+
 
     # -- documents -------------------------------------------------------
     def document_count(self) -> int:
@@ -91,20 +93,22 @@ class Database(Persistent):
     def get_document(self, unid: str) -> Document:
         document = self.documents.get(unid) if isinstance(unid, str) else None
         if document is None:
-            raise DocumentNotFound(f"no document {unid!r} in database {self.name!r}")
+            raise hidden_document(self, unid)
         return document
 
-    def store(self, document: Document, was_live: bool) -> None:
-        """Account for a new revision of ``document``: count, stubs, feed.
+    def store(self, document: Document, was_live: bool, was_readers: frozenset | None = None) -> None:
+        """Account for a new revision of ``document``: counts, stubs, feed.
 
         ``was_live`` says whether the document was live before this revision
-        (False for a new document).
+        (False for a new document), ``was_readers`` what its Readers were.
         """
         if document.unid not in self.documents:
             self.documents[document.unid] = document
         is_live = not document.deleted
         if is_live != was_live:
             self._count.change(1 if is_live else -1)
+        self._count_restricted(was_readers if was_live else None, -1)
+        self._count_restricted(document.readers if is_live else None, 1)
         if is_live:
             self._tombstones.pop(document.unid, None)
         else:
@@ -127,6 +131,27 @@ class Database(Persistent):
         parent = document.current().parent_unid
         if parent:
             self.unlink_response(parent, unid)
+
+    def _count_restricted(self, readers: frozenset | None, change: int) -> None:
+        if not readers:
+            return
+        key = tuple(sorted(readers))
+        counter = self._restricted.get(key)
+        if counter is None:
+            counter = self._restricted[key] = Length()
+        counter.change(change)
+
+    def visible_count(self, may_see) -> int:
+        """Live documents whose Readers ``may_see(readers)`` accepts, plus all unrestricted ones.
+
+        Documents are counted by their set of Readers names, so this costs one
+        step per distinct set, not per document: listings and views show true
+        totals without revealing how many documents a user may not read.
+        """
+        hidden = sum(
+            counter() for readers, counter in self._restricted.items() if not may_see(readers)
+        )
+        return self._count() - hidden
 
     def tombstones(self) -> OOBTree:
         """UNID -> time of deletion of every deletion stub."""

@@ -81,7 +81,16 @@ class Revision(Persistent):
 
 @implementer(IDocument)
 class Document(Persistent):
-    """A UNID and its revision tree; ``winner`` is cached for fast reads."""
+    """A UNID and its revision tree; ``winner`` is cached for fast reads.
+
+    ``readers`` and ``authors`` are the folded names of the current
+    revision's Readers and Authors items (``core.readers``), kept here so the
+    gate answers without decoding items; a deletion stub keeps the lists of
+    the revision it deleted, so a hidden document stays hidden when deleted.
+    """
+
+    readers: frozenset[str] | None = None
+    authors: frozenset[str] = frozenset()
 
     def __init__(self, unid: str) -> None:
         self.unid = unid

@@ -48,6 +48,12 @@ class AccessDenied(DomusError):
     status, code = 403, "forbidden"
 
 
+class TooManyAttempts(DomusError):
+    """Too many failed logins for this account or address: wait ``retry_after`` seconds."""
+
+    status, code = 429, "too_many_attempts"
+
+
 class NotFound(DomusError):
     status, code = 404, "not_found"
 
@@ -58,6 +64,11 @@ class DatabaseNotFound(NotFound):
 
 class DocumentNotFound(NotFound):
     pass
+
+
+def hidden_document(database, unid: str) -> DocumentNotFound:
+    """The error for a document that is absent *or* hidden by its Readers: the same words."""
+    return DocumentNotFound(f"no document {unid!r} in database {database.name!r}")
 
 
 class DocumentDeleted(NotFound):

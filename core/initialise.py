@@ -9,7 +9,16 @@ import io
 import secrets
 from collections.abc import Callable
 
-from core.identity import DIRECTORY, PERSON_FORM, find_person
+from core.acl import fold
+from core.identity import (
+    ADMINISTRATORS,
+    DIRECTORY,
+    GROUP_FORM,
+    PERSON_FORM,
+    SERVER_FORM,
+    find_person,
+    identity_state,
+)
 from core.root import server_root
 from core.storage import connection_scope
 from core.templates import database_from_template
@@ -17,6 +26,7 @@ from core.writes import Writer
 
 DEFAULT_DATABASES = ("documents", "appeals", "orders", "directory")
 ADMIN = "admin"
+DOMAIN_SERVERS = "LocalDomainServers"
 
 
 def initialise(db, pm, templates, admin_password: str | None) -> tuple[list[str], str | None]:
@@ -33,11 +43,12 @@ def initialise(db, pm, templates, admin_password: str | None) -> tuple[list[str]
                 root.add_database(database_from_template(templates, name))
                 created.append(name)
         directory = root.get_database(DIRECTORY)
+        writer = Writer(pm, "domus-init", tm)
         generated = None
         if find_person(directory, ADMIN) is None:
             if not admin_password:
                 admin_password = generated = secrets.token_urlsafe(12)
-            Writer(pm, "domus-init", tm).create(
+            writer.create(
                 directory,
                 {
                     "Form": PERSON_FORM,
@@ -46,6 +57,13 @@ def initialise(db, pm, templates, admin_password: str | None) -> tuple[list[str]
                     "Password": admin_password,
                 },
             )
+        for group, members, description in (
+            (ADMINISTRATORS, [ADMIN], "Администраторы сервера: Managers of every database"),
+            (DOMAIN_SERVERS, [], "Серверы домена: every server that replicates with this one"),
+        ):
+            if fold(group) not in identity_state(directory).groups:
+                writer.create(directory, {"Form": GROUP_FORM, "ListName": group,
+                                          "Members": members, "Description": description})
     return created, generated
 
 
@@ -57,6 +75,33 @@ def add_user(db, pm, user_name: str, password: str, full_name: str = "") -> str:
         if full_name:
             items["FullName"] = full_name
         return Writer(pm, "domus-cli", tm).create(directory, items).unid
+
+
+def add_server(db, pm, server_name: str, password: str, title: str = "") -> str:
+    """Save a Server document and put it in LocalDomainServers; returns its UNID."""
+    with connection_scope(db) as (tm, connection), tm:
+        directory = server_root(connection).get_database(DIRECTORY)
+        writer = Writer(pm, "domus-cli", tm)
+        items = {"Form": SERVER_FORM, "ServerName": server_name, "Password": password}
+        if title:
+            items["Title"] = title
+        unid = writer.create(directory, items).unid
+        group = _group_document(directory, DOMAIN_SERVERS)
+        if group is not None:
+            current = group.current()
+            members = list(current.items.get("Members") or [])
+            writer.update(directory, group, {**current.items, "Members": members + [server_name]},
+                          group.winner)
+        return unid
+
+
+def _group_document(directory, name: str):
+    for document in directory.documents.values():
+        current = document.current()
+        if (not current.deleted and current.items.get("Form") == GROUP_FORM
+                and fold(current.items.get("ListName", "")) == fold(name)):
+            return document
+    return None
 
 
 def load_samples(db, pm, progress: Callable[[int], None] = lambda n: None, scale: int = 1) -> int:

@@ -1,4 +1,4 @@
-"""Built-in housekeeping: purging deletion stubs past the purge interval.
+"""Built-in housekeeping: purging deletion stubs past the purge interval, and expired sessions.
 
 Domino keeps a deletion stub so replicas learn of the deletion; after the
 database's purge interval the stub is removed for good.  A replica that has
@@ -13,6 +13,7 @@ from zope.interface import implementer
 
 from core.interfaces import IScheduledTask
 from core.plugins import hookimpl
+from core.sessions import purge_expired
 
 
 def purge_stubs(database, now: datetime) -> int:
@@ -39,6 +40,17 @@ class PurgeDeletionStubs:
             purge_stubs(database, moment)
 
 
+@implementer(IScheduledTask)
+class PurgeExpiredSessions:
+    """Forget web sessions past their expiry (they are refused anyway; this frees the space)."""
+
+    name = "purge-expired-sessions"
+    interval_seconds = 600
+
+    def run(self, root, now: float) -> None:
+        purge_expired(root, datetime.fromtimestamp(now, UTC))
+
+
 @hookimpl
 def register_scheduled_tasks(settings):
-    return [PurgeDeletionStubs()]
+    return [PurgeDeletionStubs(), PurgeExpiredSessions()]

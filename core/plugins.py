@@ -17,6 +17,7 @@ hookimpl = pluggy.HookimplMarker("domus")
 #: Modules shipped with Domus that implement hooks, in load order.
 BUILTIN_PLUGINS = (
     "core.identity",
+    "core.readers",
     "core.maintenance",
 )
 

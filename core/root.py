@@ -42,3 +42,9 @@ def server_root(connection) -> ServerRoot:
     if root is None:
         root = zodb_root[ROOT_KEY] = ServerRoot()
     return root
+
+
+def root_of(obj) -> ServerRoot | None:
+    """The ServerRoot of the connection a stored object was loaded through (None if unsaved)."""
+    connection = getattr(obj, "_p_jar", None)
+    return server_root(connection) if connection is not None else None

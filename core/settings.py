@@ -42,6 +42,16 @@ def _text(value: str) -> str:
     return str(value).strip()
 
 
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        lowered = str(value).strip().lower()
+        if lowered not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}, got {value!r}")
+        return lowered
+
+    return parse
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -75,6 +85,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("domus.auth_cache_seconds", "300", _positive_float,
             "How long a verified password is remembered, so that Basic auth does not "
             "re-run the slow password hash on every request."),
+    Setting("domus.session_hours", "12", _positive_float,
+            "How long a web login lasts, in hours."),
+    Setting("domus.secure_cookies", "auto", _choice("auto", "true", "false"),
+            "Mark the session cookie Secure: auto does so when the request came over HTTPS."),
+    Setting("domus.audit_log", "", _text,
+            "File of the audit log (JSON lines). Empty means audit.log in the data folder."),
+    Setting("domus.login_free_failures", "3", _positive_int,
+            "Failed logins of one account or address before each new attempt must wait "
+            "(1 s, then 2, 4, … up to a minute)."),
+    Setting("domus.lockout_failures", "10", _positive_int,
+            "Failed logins of one account that lock it out for domus.lockout_minutes."),
+    Setting("domus.address_lockout_failures", "100", _positive_int,
+            "Failed logins from one client address that lock the address out; higher than "
+            "the account's because a whole office may share one address."),
+    Setting("domus.lockout_minutes", "15", _positive_float,
+            "How long a locked account or address is refused."),
     Setting("domus.retry_attempts", "20", _positive_int,
             "How many times a request that met a ZODB write conflict is run again."),
     Setting("domus.group_commit_max", "64", _positive_int,
@@ -99,5 +125,7 @@ def parse_settings(raw: Mapping[str, object]) -> dict[str, object]:
         settings["zodbconn.uri"] = (
             f"file://{var}/Data.fs?blobstorage_dir={var}/blobs&connection_cache_size=20000"
         )
+    if not settings["domus.audit_log"]:
+        settings["domus.audit_log"] = str(Path(settings["domus.var_dir"]).resolve() / "audit.log")
     settings["retry.attempts"] = settings["domus.retry_attempts"]
     return settings

@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 
+from core.acl import CLOSED_ENTRIES, parse_acl
 from core.database import Database, check_database_name
 from core.exceptions import ConfigurationError, NotFound
 
@@ -57,6 +58,8 @@ def database_from_template(
             f"no template named {template_name!r}; known: {', '.join(sorted(templates))}"
         )
     design = {key: template.get(key, {} if key in ("forms", "views") else []) for key in DESIGN_KEYS}
+    entries = design["acl"] or [dict(entry) for entry in CLOSED_ENTRIES]
+    design["acl"] = parse_acl({"entries": entries, "roles": design["roles"]})
     return Database(
         name or template["name"],
         dict(title or template.get("title") or {"en": template_name}),

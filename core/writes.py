@@ -28,6 +28,7 @@ from core.exceptions import (
     ValidationFailed,
 )
 from core.items import changed_items
+from core.readers import access_lists
 
 log = logging.getLogger(__name__)
 
@@ -304,7 +305,10 @@ class Writer:
             database.unlink_response(old_parent, document.unid)
         if current.parent_unid:
             database.link_response(current.parent_unid, document.unid)
-        database.store(document, was_live)
+        was_readers = document.readers
+        if not current.deleted:
+            document.readers, document.authors = access_lists(database.design, current.items)
+        database.store(document, was_live, was_readers)
         self.pm.hook.after_save(
             database=database, document=document, revision=revision, principal=self.principal
         )

@@ -31,8 +31,8 @@ def zodb():
 
 
 @pytest.fixture
-def settings() -> dict:
-    return {"zodbconn.uri": "memory://"}
+def settings(tmp_path) -> dict:
+    return {"zodbconn.uri": "memory://", "domus.var_dir": str(tmp_path / "var")}
 
 
 @pytest.fixture

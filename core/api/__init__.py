@@ -8,3 +8,5 @@ def includeme(config) -> None:
     config.include("core.api.documents")
     config.include("core.api.attachments")
     config.include("core.api.changes")
+    config.include("core.api.acl")
+    config.include("core.api.session")

@@ -9,15 +9,17 @@ from core.exceptions import BadRequest
 from core.templates import database_from_template
 
 
-def database_info(database) -> dict[str, object]:
+def database_info(principal, database) -> dict[str, object]:
+    """What the caller may know of a database: counts only of what they may read."""
     return {
         "name": database.name,
         "title": database.title,
         "template": database.template,
         "replicaId": database.replica_id,
-        "documents": database.document_count(),
+        "documents": access.visible_count(principal, database),
         "updateSeq": database.last_seq(),
         "purgeIntervalDays": database.purge_interval_days,
+        "access": access.database_access(principal, database).describe(),
     }
 
 
@@ -25,9 +27,9 @@ def list_databases(context, request):
     principal = request.identity
     return {
         "databases": [
-            database_info(db)
+            database_info(principal, db)
             for db in context.root.databases.values()
-            if access.may_read(principal, db)
+            if access.may_open(principal, db)
         ]
     }
 
@@ -48,11 +50,11 @@ def create_database(context, request):
     database = database_from_template(request.registry.templates, template, name=name, title=title)
     context.root.add_database(database)
     request.response.status_int = 201
-    return database_info(database)
+    return database_info(request.identity, database)
 
 
 def get_database(context, request):
-    return database_info(context.database)
+    return database_info(request.identity, context.database)
 
 
 def includeme(config) -> None:
@@ -63,4 +65,4 @@ def includeme(config) -> None:
     config.add_view(create_database, route_name="databases", request_method="POST",
                     renderer="json", permission=access.CREATE_DATABASE)
     config.add_view(get_database, route_name="database", request_method="GET",
-                    renderer="json", permission=access.READ)
+                    renderer="json", permission=access.OPEN)

@@ -14,7 +14,7 @@ from core import access
 from core.api.body import int_param, json_body, page_size, revision_from
 from core.api.contexts import DatabaseContext, DocumentContext
 from core.api.serialize import document_json, history_entry, written
-from core.exceptions import BadRequest, DomusError, PayloadTooLarge
+from core.exceptions import BadRequest, DomusError, PayloadTooLarge, hidden_document
 from core.items import split_document_json
 
 _UNID = re.compile(r"^[0-9A-Fa-f]{32}$")
@@ -29,8 +29,16 @@ def _split(body) -> tuple[dict, dict]:
     return items, meta
 
 
+def _visible_parent(request, database, parent: object) -> None:
+    """A response may only be filed under a document its author can see: else it is 'not found'."""
+    document = database.documents.get(parent) if isinstance(parent, str) else None
+    if document is not None and not access.may_read(request.identity, database, document):
+        raise hidden_document(database, parent)
+
+
 def _create(request, database, items: dict, meta: dict):
     unid = meta.get("@unid")
+    _visible_parent(request, database, meta.get("@parent"))
     return request.writer.create(database, items, meta.get("@parent"), unid.upper() if unid else None)
 
 
@@ -72,16 +80,16 @@ def list_documents(context, request):
     limit = page_size(request)
     include_docs = request.params.get("include_docs") in {"true", "1"}
     start = request.params.get("startkey") or None
-    principal = request.identity
+    readable = access.readable_filter(request.identity, database)
     rows, next_key = [], None
     for unid, document in database.documents.items(min=start):
-        if document.deleted or not access.may_read(principal, database, document):
+        if document.deleted or not readable(document):
             continue
         if len(rows) == limit:
             next_key = unid
             break
         rows.append(document_json(document) if include_docs else written(document))
-    return {"total": database.document_count(), "rows": rows, "next": next_key}
+    return {"total": access.visible_count(request.identity, database), "rows": rows, "next": next_key}
 
 
 def get_document(context, request):
@@ -98,6 +106,8 @@ def update_document(context, request):
     items, meta = split_document_json(body)
     rev = revision_from(request, body)
     parent = meta.get("@parent", ...)
+    if parent is not ...:
+        _visible_parent(request, context.database, parent)
     revision = request.writer.update(context.database, context.document, items, rev, parent)
     return written(context.document, revision)
 
@@ -113,13 +123,12 @@ def restore_document(context, request):
 
 
 def list_responses(context, request):
-    database, principal = context.database, request.identity
+    database = context.database
+    readable = access.readable_filter(request.identity, database)
     rows = []
     for unid in database.responses_of(context.document.unid):
         document = database.documents.get(unid)
-        if document is None or document.deleted:
-            continue
-        if access.may_read(principal, database, document):
+        if document is not None and not document.deleted and readable(document):
             rows.append(document_json(document))
     return {"rows": rows}
 
@@ -148,11 +157,11 @@ def includeme(config) -> None:
     config.add_route("history_revision", base + "/{unid}/history/{rev}", factory=DocumentContext)
     for view, route, method, permission in (
         (list_documents, "documents", "GET", access.READ),
-        (create_documents, "documents", "POST", access.WRITE),
+        (create_documents, "documents", "POST", access.CREATE),
         (get_document, "document", "GET", access.READ),
         (update_document, "document", "PUT", access.WRITE),
-        (delete_document, "document", "DELETE", access.WRITE),
-        (restore_document, "restore", "POST", access.WRITE),
+        (delete_document, "document", "DELETE", access.DELETE),
+        (restore_document, "restore", "POST", access.DELETE),
         (list_responses, "responses", "GET", access.READ),
         (history, "history", "GET", access.READ),
         (history_revision, "history_revision", "GET", access.READ),

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from pyramid.exceptions import PredicateMismatch
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken, PredicateMismatch
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
 from transaction.interfaces import TransientError
 
-from core.exceptions import DomusError
+from core import access
+from core.exceptions import DomusError, hidden_document
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +28,27 @@ def error_response(request, status: int, code: str, message: str, **extra: objec
 
 
 def domus_error(exc: DomusError, request):
+    if "retry_after" in exc.details:
+        request.response.headers["Retry-After"] = str(exc.details["retry_after"])
     return error_response(request, exc.status, exc.code, exc.message, **exc.details)
 
 
 def forbidden(exc: HTTPForbidden, request):
-    if request.identity is None:
-        request.response.headers["WWW-Authenticate"] = 'Basic realm="Domus"'
-        return error_response(request, 401, "unauthorized", "log in: HTTP Basic or a bearer token")
+    """401 to log in, 404 for a document the caller may not see (as if absent), else 403.
+
+    A browser gets no ``Basic`` challenge: it would remember the password and
+    send it with forged cross-site requests; browsers log in with a session.
+    """
+    principal = request.identity
+    if principal is None:
+        if "text/html" not in request.headers.get("Accept", ""):
+            request.response.headers["WWW-Authenticate"] = 'Basic realm="Domus"'
+        return error_response(request, 401, "unauthorized",
+                              "log in: HTTP Basic, a bearer token or a session")
+    context = getattr(request, "context", None)
+    document = getattr(context, "document", None)
+    if document is not None and not access.may_read(principal, context.database, document):
+        return domus_error(hidden_document(context.database, document.unid), request)
     return error_response(request, 403, "forbidden", "you may not do this here")
 
 
@@ -61,8 +76,21 @@ def unexpected(exc: Exception, request):
     return error_response(request, 500, "internal_error", "an unexpected error occurred; it was logged")
 
 
+def bad_csrf(exc: BadCSRFToken, request):
+    return error_response(
+        request, 403, "csrf_token_missing",
+        "this form or request lacks a valid CSRF token (X-CSRF-Token header or csrf_token field)",
+    )
+
+
+def bad_origin(exc: BadCSRFOrigin, request):
+    return error_response(request, 403, "bad_origin", "the request came from another site")
+
+
 def includeme(config) -> None:
     config.add_exception_view(domus_error, context=DomusError, renderer="json")
+    config.add_exception_view(bad_csrf, context=BadCSRFToken, renderer="json")
+    config.add_exception_view(bad_origin, context=BadCSRFOrigin, renderer="json")
     config.add_forbidden_view(forbidden, renderer="json")
     config.add_notfound_view(not_found, renderer="json")
     config.add_exception_view(http_error, context=HTTPException, renderer="json")

@@ -1,13 +1,15 @@
-"""The top of the API: welcome, plugins, the caller's API tokens."""
+"""The top of the API: welcome, plugins, the caller's API tokens, the audit log."""
 from __future__ import annotations
 
 import core
 from core import access
-from core.api.body import json_body
+from core.api.body import int_param, json_body
 from core.api.contexts import ServerContext
+from core.audit import EVENTS
+from core.exceptions import AccessDenied, BadRequest
 from core.plugins import describe_plugins
-from core.tokens import create_token, revoke_token, tokens_of
-from core.writes import utc_now
+from core.security import now_utc
+from core.tokens import TokenScope, create_token, revoke_token, tokens_of
 
 
 def welcome(context, request):
@@ -28,17 +30,46 @@ def list_tokens(context, request):
     return {"tokens": [t.describe() for t in tokens_of(context.root, request.identity.name)]}
 
 
+def _owner_in_person(request) -> str:
+    """Tokens are managed with a password or a session, never with another token."""
+    principal = request.identity
+    if principal.via == "token":
+        raise AccessDenied("tokens are created and revoked with your password or a web session")
+    return principal.name
+
+
 def add_token(context, request):
-    body = json_body(request)
-    label = body.get("label") if isinstance(body, dict) else None
-    token, plain = create_token(context.root, request.identity.name, label, utc_now())
+    owner = _owner_in_person(request)
+    scope = TokenScope.from_json(json_body(request), context.root.databases)
+    token, plain = create_token(context.root, owner, scope, now_utc())
+    request.writer.touched = True
+    request.registry.audit.record_when_committed(
+        request.tm.get(), "token.created", owner, request.client_addr,
+        token=token.id, database=token.database, readOnly=token.read_only,
+    )
     request.response.status_int = 201
     return {**token.describe(), "token": plain}
 
 
 def delete_token(context, request):
-    revoke_token(context.root, request.matchdict["token_id"], request.identity.name)
+    owner = _owner_in_person(request)
+    token_id = request.matchdict["token_id"]
+    revoke_token(context.root, token_id, owner)
+    request.writer.touched = True
+    request.registry.audit.record_when_committed(
+        request.tm.get(), "token.revoked", owner, request.client_addr, token=token_id
+    )
     return {"ok": True}
+
+
+def audit_log(context, request):
+    """The newest audit events: ``?limit=&event=&user=`` (server administrators only)."""
+    limit = int_param(request, "limit", 100, 1, 10000)
+    event = request.params.get("event") or None
+    if event is not None and event not in EVENTS:
+        raise BadRequest(f"event must be one of {', '.join(EVENTS)}")
+    user = request.params.get("user") or None
+    return {"events": request.registry.audit.newest(limit, event, user)}
 
 
 def includeme(config) -> None:
@@ -46,6 +77,9 @@ def includeme(config) -> None:
     config.add_route("plugins", "/api/plugins", factory=ServerContext)
     config.add_route("tokens", "/api/tokens", factory=ServerContext)
     config.add_route("token", "/api/tokens/{token_id}", factory=ServerContext)
+    config.add_route("audit", "/api/audit", factory=ServerContext)
+    config.add_view(audit_log, route_name="audit", request_method="GET", renderer="json",
+                    permission=access.ADMINISTER)
     config.add_view(welcome, route_name="api", request_method="GET", renderer="json")
     config.add_view(plugins, route_name="plugins", request_method="GET", renderer="json",
                     permission=access.AUTHENTICATED)

@@ -122,8 +122,9 @@ def test_token_is_shown_once_and_authenticates_as_its_owner(app, api):
     token = user.post_json("/api/tokens", {"label": "планшет"}, status=201).json
     assert token["token"].startswith("domus_")
     listed = user.get("/api/tokens").json["tokens"]
-    assert listed == [{"id": token["id"], "owner": "ivanova", "label": "планшет",
-                       "created": token["created"]}]
+    assert listed == [{key: value for key, value in token.items() if key != "token"}]
+    assert listed[0]["database"] is None and listed[0]["readOnly"] is False
+    assert listed[0]["expires"] > listed[0]["created"]
     bearer = TestApp(app)
     bearer.authorization = ("Bearer", token["token"])
     assert bearer.get("/api").json["user"] == "ivanova"

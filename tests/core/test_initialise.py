@@ -43,7 +43,7 @@ def test_demo_samples_load_with_responses_and_attachments(zodb, pm):
         tm.begin()
         root = server_root(connection)
         total = sum(root.get_database(name).document_count() for name in DEFAULT_DATABASES)
-        assert total == len(samples) + 1  # and the administrator
+        assert total == len(samples) + 3  # and the administrator, Администраторы, LocalDomainServers
         documents = root.get_database("documents")
         with_files = [d for d in documents.documents.values() if d.current().attachments]
         assert with_files
