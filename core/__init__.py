@@ -60,7 +60,10 @@ def includeme(config) -> None:
     """Wire the kernel into a Configurator whose registry already has ``pm``."""
     settings = config.registry.settings
     registry = config.registry
-    config.add_settings({"tm.manager_hook": _transaction_manager, "tm.activate_hook": is_reading})
+    # tm.annotate_user off: pyramid_tm would authenticate outside the exception views, so a
+    # refused login (429) would escape as a traceback; writes record their principal anyway.
+    config.add_settings({"tm.manager_hook": _transaction_manager, "tm.activate_hook": is_reading,
+                         "tm.annotate_user": False})
     config.include("pyramid_tm")
     config.include("pyramid_retry")
     config.add_renderer("json", JSON(ensure_ascii=False))

@@ -53,8 +53,10 @@ class Access:
 
     @property
     def may_create(self) -> bool:
-        """Editors and above always create; Authors and Depositors need the flag."""
-        return self.level >= EDITOR or (self.level >= DEPOSITOR and self.can_create)
+        """Depositors, Editors and above always create; Authors need the flag; Readers never."""
+        return self.level in (DEPOSITOR, *range(EDITOR, MANAGER + 1)) or (
+            self.level == AUTHOR and self.can_create
+        )
 
 
 NO_ACCESS = Access(NOACCESS)

@@ -5,6 +5,8 @@ DemoStorage that keeps blobs), initialised exactly as ``domus init`` does.
 """
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from webtest import TestApp
 
@@ -35,13 +37,22 @@ def settings(tmp_path) -> dict:
     return {"zodbconn.uri": "memory://", "domus.var_dir": str(tmp_path / "var")}
 
 
-@pytest.fixture
-def app(zodb, extra_plugins, settings):
+@contextlib.contextmanager
+def running_app(zodb, settings: dict, extra_plugins: tuple = ()):
+    """An initialised application on ``zodb``, shut down afterwards."""
     pm = make_plugin_manager(extra_plugins, load_entry_points=False)
     initialise(zodb, pm, load_templates(pm), ADMIN_PASSWORD)
     application = make_app(settings, extra_plugins, zodb=zodb, load_entry_points=False)
-    yield application
-    shutdown(application.registry)
+    try:
+        yield application
+    finally:
+        shutdown(application.registry)
+
+
+@pytest.fixture
+def app(zodb, extra_plugins, settings):
+    with running_app(zodb, settings, extra_plugins) as application:
+        yield application
 
 
 @pytest.fixture

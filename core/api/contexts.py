@@ -6,7 +6,8 @@ security policy before a view runs.
 """
 from __future__ import annotations
 
-from core.exceptions import DocumentDeleted
+from core import access
+from core.exceptions import DocumentDeleted, DocumentNotFound
 
 
 class ServerContext:
@@ -27,7 +28,13 @@ class DocumentContext(DatabaseContext):
     def __init__(self, request) -> None:
         super().__init__(request)
         unid = request.matchdict["unid"]
-        self.document = self.database.get_document(unid)
+        try:
+            self.document = self.database.get_document(unid)
+        except DocumentNotFound:
+            if access.may_read(request.identity, self.database):
+                raise
+            # Who may not read the database is refused before learning whether it exists.
+            self.document = None
 
     def live_document(self):
         """The document, refusing deletion stubs with 404 'deleted'."""

@@ -34,21 +34,23 @@ def domus_error(exc: DomusError, request):
 
 
 def forbidden(exc: HTTPForbidden, request):
-    """401 to log in, 404 for a document the caller may not see (as if absent), else 403.
+    """404 for a document the caller may not see (as if absent), else 401 to log in, or 403.
 
     A browser gets no ``Basic`` challenge: it would remember the password and
     send it with forged cross-site requests; browsers log in with a session.
     """
     principal = request.identity
+    context = getattr(request, "context", None)
+    database, document = getattr(context, "database", None), getattr(context, "document", None)
+    if document is not None and access.may_read(principal, database) and not access.may_read(
+        principal, database, document
+    ):
+        return domus_error(hidden_document(database, document.unid), request)
     if principal is None:
         if "text/html" not in request.headers.get("Accept", ""):
             request.response.headers["WWW-Authenticate"] = 'Basic realm="Domus"'
         return error_response(request, 401, "unauthorized",
                               "log in: HTTP Basic, a bearer token or a session")
-    context = getattr(request, "context", None)
-    document = getattr(context, "document", None)
-    if document is not None and not access.may_read(principal, context.database, document):
-        return domus_error(hidden_document(context.database, document.unid), request)
     return error_response(request, 403, "forbidden", "you may not do this here")
 
 
