@@ -19,6 +19,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/core.py
+	$(BIN)/python bench/security.py
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)

@@ -47,36 +47,45 @@ ADMINISTER = "administer"  # server-wide: the audit log
 AUTHENTICATED = "authenticated"
 
 
+class _Viewer:
+    """One principal in one database: its access, its names with roles, a memo of reader sets."""
+
+    __slots__ = ("access", "names", "_seen")
+
+    def __init__(self, access: Access, names: frozenset[str]) -> None:
+        self.access = access
+        self.names = names | {fold(role) for role in access.roles}
+        self._seen: dict = {}
+
+    def may_see(self, readers) -> bool:
+        """``readers`` (a set or sorted tuple of names, None for everyone) lets this principal in?"""
+        if readers is None:
+            return True
+        answer = self._seen.get(readers)
+        if answer is None:
+            answer = self._seen[readers] = not self.names.isdisjoint(readers)
+        return answer
+
+
+def _viewer(principal, database) -> _Viewer:
+    if principal is None:
+        return _Viewer(effective_access(acl_of(database), None), frozenset())
+    key = (database.name, id(database.design))
+    viewer = principal.access_cache.get(key)
+    if viewer is None:
+        if principal.token_database is not None and principal.token_database != database.name:
+            answer = NO_ACCESS
+        else:
+            answer = effective_access(acl_of(database), principal.names, principal.kind)
+            if principal.read_only and answer.level > READER:
+                answer = Access(READER, answer.roles)
+        viewer = principal.access_cache[key] = _Viewer(answer, principal.names)
+    return viewer
+
+
 def database_access(principal, database) -> Access:
     """The ACL's answer for ``principal`` in ``database``, capped by its credential."""
-    if principal is None:
-        return effective_access(acl_of(database), None)
-    key = (database.name, id(database.design))
-    cached = principal.access_cache.get(key)
-    if cached is not None:
-        return cached
-    if principal.token_database is not None and principal.token_database != database.name:
-        answer = NO_ACCESS
-    else:
-        answer = effective_access(acl_of(database), principal.names, principal.kind)
-        if principal.read_only and answer.level > READER:
-            answer = Access(READER, answer.roles)
-    principal.access_cache[key] = answer
-    return answer
-
-
-def _visible_to(principal, access: Access):
-    """A test ``readers -> bool`` for this principal's names and roles in one database."""
-    names = (principal.names if principal is not None else frozenset()) | {
-        fold(role) for role in access.roles
-    }
-    return lambda listed: not names.isdisjoint(listed)
-
-
-def _listed(document, access: Access, principal) -> bool:
-    if document.readers is None:
-        return True
-    return _visible_to(principal, access)(document.readers | document.authors)
+    return _viewer(principal, database).access
 
 
 def may_open(principal, database) -> bool:
@@ -85,26 +94,38 @@ def may_open(principal, database) -> bool:
 
 def may_read(principal, database, document=None) -> bool:
     """May ``principal`` read ``database`` (and ``document`` in it)?"""
-    access = database_access(principal, database)
-    if access.level < READER:
+    viewer = _viewer(principal, database)
+    if viewer.access.level < READER:
         return False
-    return document is None or _listed(document, access, principal)
+    return document is None or viewer.may_see(document.readers)
 
 
 def readable_filter(principal, database):
     """``document -> bool`` for a listing: the ACL is worked out once, not per row."""
-    access = database_access(principal, database)
-    if access.level < READER:
+    viewer = _viewer(principal, database)
+    if viewer.access.level < READER:
         return lambda document: False
-    return lambda document: _listed(document, access, principal)
+    return lambda document: viewer.may_see(document.readers)
+
+
+def readable_unids(principal, database):
+    """``unid -> bool`` that answers from the database's reader index, without loading documents.
+
+    Listings walk keys with it and load only what they will show, so hidden
+    documents cost a BTree lookup, not a database read.
+    """
+    viewer = _viewer(principal, database)
+    if viewer.access.level < READER:
+        return lambda unid: False
+    return lambda unid: viewer.may_see(database.readers_of(unid))
 
 
 def visible_count(principal, database) -> int:
     """How many live documents of ``database`` the principal may read."""
-    access = database_access(principal, database)
-    if access.level < READER:
+    viewer = _viewer(principal, database)
+    if viewer.access.level < READER:
         return 0
-    return database.visible_count(_visible_to(principal, access))
+    return database.visible_count(viewer.may_see)
 
 
 def may_create(principal, database) -> bool:
@@ -115,12 +136,10 @@ def may_write(principal, database, document=None) -> bool:
     """May ``principal`` change ``document`` (or create one when it is None)?"""
     if document is None:
         return may_create(principal, database)
-    access = database_access(principal, database)
-    if access.level < AUTHOR or not _listed(document, access, principal):
+    viewer = _viewer(principal, database)
+    if viewer.access.level < AUTHOR or not viewer.may_see(document.readers):
         return False
-    if access.level >= EDITOR:
-        return True
-    return _visible_to(principal, access)(document.authors)
+    return viewer.access.level >= EDITOR or not viewer.names.isdisjoint(document.authors)
 
 
 def may_delete(principal, database, document) -> bool:

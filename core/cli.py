@@ -82,7 +82,10 @@ def cmd_init(args, env: Environment) -> int:
     if args.demo and "documents" in created:
         with _bar(None, "sample documents") as bar:
             count = load_samples(env.open_db(), env.pm, bar.update)
+        from databases.samples import DEMO_PASSWORD, PEOPLE
+
         print(f"sample documents loaded: {count}")
+        print(f"demo users ({', '.join(p[0] for p in PEOPLE[:3])}, …) log in with {DEMO_PASSWORD}")
     return 0
 
 

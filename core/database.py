@@ -83,7 +83,8 @@ class Database(Persistent):
         self._changes = LOBTree()
         self._responses = OOBTree()
         self._tombstones = OOBTree()
-        self._restricted = OOBTree()  # sorted Readers names -> Length of live documents
+        self._restricted = OOBTree()  # sorted reader names -> Length of live documents
+        self._readers_of = OOBTree()  # UNID -> sorted reader names, for restricted documents
 
 
     # -- documents -------------------------------------------------------
@@ -109,6 +110,10 @@ class Database(Persistent):
             self._count.change(1 if is_live else -1)
         self._count_restricted(was_readers if was_live else None, -1)
         self._count_restricted(document.readers if is_live else None, 1)
+        if document.readers:
+            self._readers_of[document.unid] = tuple(sorted(document.readers))
+        else:
+            self._readers_of.pop(document.unid, None)
         if is_live:
             self._tombstones.pop(document.unid, None)
         else:
@@ -128,6 +133,7 @@ class Database(Persistent):
         document = self.documents.pop(unid)
         self._changes.pop(document.seq, None)
         self._tombstones.pop(unid, None)
+        self._readers_of.pop(unid, None)
         parent = document.current().parent_unid
         if parent:
             self.unlink_response(parent, unid)
@@ -140,6 +146,18 @@ class Database(Persistent):
         if counter is None:
             counter = self._restricted[key] = Length()
         counter.change(change)
+
+    def readers_of(self, unid: str) -> tuple[str, ...] | None:
+        """Who may see a document (sorted folded names), None if everyone: without loading it.
+
+        Listings ask this for every key they pass, so a user who may see one
+        document in ten does not pay for loading the other nine.
+        """
+        return self._readers_of.get(unid)
+
+    def is_deleted(self, unid: str) -> bool:
+        """Is the document a deletion stub?  Answered from the stub index, without loading it."""
+        return unid in self._tombstones
 
     def visible_count(self, may_see) -> int:
         """Live documents whose Readers ``may_see(readers)`` accepts, plus all unrestricted ones.
@@ -206,6 +224,8 @@ class Database(Persistent):
                 problems.append(f"{where}: missing from the changes feed at seq {document.seq}")
             if document.deleted != (unid in self._tombstones):
                 problems.append(f"{where}: deletion stub index disagrees with the document")
+            if self._readers_of.get(unid) != (tuple(sorted(document.readers)) if document.readers else None):
+                problems.append(f"{where}: readers index disagrees with the document")
         if live != self._count():
             problems.append(f"{self.name}: document count {self._count()} but {live} live documents")
         if len(self._changes) != len(self.documents):

@@ -83,10 +83,11 @@ class Revision(Persistent):
 class Document(Persistent):
     """A UNID and its revision tree; ``winner`` is cached for fast reads.
 
-    ``readers`` and ``authors`` are the folded names of the current
-    revision's Readers and Authors items (``core.readers``), kept here so the
-    gate answers without decoding items; a deletion stub keeps the lists of
-    the revision it deleted, so a hidden document stays hidden when deleted.
+    ``readers`` (who may see it: None for everyone, else the folded names of
+    its Readers and Authors items) and ``authors`` (who may edit it) come from
+    the current revision (``core.readers``), kept here so the gate answers
+    without decoding items; a deletion stub keeps the lists of the revision it
+    deleted, so a hidden document stays hidden when deleted.
     """
 
     readers: frozenset[str] | None = None

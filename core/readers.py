@@ -45,14 +45,18 @@ def named_in(design: Mapping, items: Mapping) -> dict[str, set[str]]:
 
 
 def access_lists(design: Mapping, items: Mapping) -> tuple[frozenset[str] | None, frozenset[str]]:
-    """``(readers, authors)``: readers None when the document is open to every reader."""
+    """``(readers, authors)``: who may see the document and who may edit it.
+
+    ``readers`` is None when the document is open to every reader of the
+    database; otherwise the names of its Readers *and* Authors items.
+    """
     kinds = access_items(design, items.get("Form"))
     readers: set[str] = set()
     authors: set[str] = set()
     for name, kind in kinds.items():
         if name in items:
             (readers if kind == READERS else authors).update(_names(items[name]))
-    return (frozenset(readers) if readers else None), frozenset(authors)
+    return (frozenset(readers | authors) if readers else None), frozenset(authors)
 
 
 def _unknown_names(database, named: dict[str, set[str]]) -> list[dict[str, str]]:

@@ -32,6 +32,9 @@ class SampleDocument:
     attachments: tuple[SampleAttachment, ...] = ()
 
 
+#: Every demo user logs in with this password (``domus init --demo`` says so).
+DEMO_PASSWORD = "demo-password-2026"
+
 PEOPLE = (
     ("ivanova", "Иванова Анна Сергеевна", "Аппарат Исполкома", "главный специалист"),
     ("petrov", "Петров Игорь Валентинович", "Управление ЖКХ", "начальник управления"),
@@ -250,6 +253,10 @@ def _appeals(w: _Writer, count: int) -> Iterator[SampleDocument]:
             ["зарегистрировано", "на исполнении", "отвечено", "отвечено", "переадресовано"]
         )
         applicant = w.applicant()
+        executor = w.person()
+        # Citizens' personal data: only the appeals office, control, the executor and admins read it.
+        readers = ["Отдел по работе с обращениями граждан", "[Controller]", "Администраторы",
+                   executor[0]]
         items = {
             "Form": "Appeal",
             "RegNumber": f"Ж-{n}/{YEAR}",
@@ -260,9 +267,10 @@ def _appeals(w: _Writer, count: int) -> Iterator[SampleDocument]:
             "Channel": w.rng.choice(["письмо", "электронная почта", "личный приём", "портал"]),
             "Topic": topic,
             "Text": text,
-            "Executor": w.person()[1],
+            "Executor": executor[1],
             "Deadline": (reg + timedelta(days=30)).isoformat(),
             "Status": status,
+            "Readers": readers,
         }
         files = (_scan(f"обращение_Ж-{n}.txt", text),) if n % 10 == 0 else ()
         yield SampleDocument("appeals", key, items, attachments=files)
@@ -272,6 +280,7 @@ def _appeals(w: _Writer, count: int) -> Iterator[SampleDocument]:
                 "AnswerDate": (reg + timedelta(days=w.rng.randrange(5, 29))).isoformat(),
                 "Signatory": PEOPLE[-1][1],
                 "Text": f"Уважаемый(ая) {applicant}! Ваше обращение рассмотрено. " + w.body(topic, 1),
+                "Readers": readers,
             }, parent_key=key)
         elif status == "переадресовано":
             yield SampleDocument("appeals", f"{key}-redirect", {
@@ -279,6 +288,7 @@ def _appeals(w: _Writer, count: int) -> Iterator[SampleDocument]:
                 "RedirectDate": (reg + timedelta(days=w.rng.randrange(1, 7))).isoformat(),
                 "Organisation": w.rng.choice(CORRESPONDENTS),
                 "Reason": "Решение вопроса не входит в компетенцию Исполкома",
+                "Readers": readers,
             }, parent_key=key)
 
 
@@ -314,6 +324,7 @@ def _directory(scale: int) -> Iterator[SampleDocument]:
                 "Email": f"{user}{suffix}@kzn.example",
                 "Dept": dept,
                 "Position": position,
+                "Password": DEMO_PASSWORD,
             })
     groups = (
         ("Канцелярия", ["ivanova", "safina"], "Регистрация входящей и исходящей корреспонденции"),

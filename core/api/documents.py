@@ -80,11 +80,11 @@ def list_documents(context, request):
     limit = page_size(request)
     include_docs = request.params.get("include_docs") in {"true", "1"}
     start = request.params.get("startkey") or None
-    readable = access.readable_filter(request.identity, database)
+    readable = access.readable_unids(request.identity, database)
     rows, next_key = [], None
     for unid, document in database.documents.items(min=start):
-        if document.deleted or not readable(document):
-            continue
+        if database.is_deleted(unid) or not readable(unid):
+            continue  # decided from indexes: a hidden document is never loaded
         if len(rows) == limit:
             next_key = unid
             break

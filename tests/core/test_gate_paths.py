@@ -12,7 +12,6 @@ route table, so a route added later without being walked here fails too.
 from __future__ import annotations
 
 import json
-
 from urllib.parse import quote
 
 import pytest

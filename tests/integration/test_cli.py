@@ -43,6 +43,24 @@ def test_user_add_makes_a_login_that_works(tmp_path):
         server.stop()
 
 
+def test_server_add_prints_a_credential_the_peer_logs_in_with(tmp_path):
+    var = tmp_path / "var"
+    domus(var, "init")
+    added = domus(var, "server", "add", "kzn-vakhitov", "--title", "Вахитовский район")
+    credential = added.stdout.strip().splitlines()[-1].rsplit(" ", 1)[-1]
+    assert "LocalDomainServers" in added.stdout and len(credential) >= 24
+    server = AppServer(var)
+    try:
+        peer = requests.Session()
+        peer.auth = ("kzn-vakhitov", credential)
+        assert peer.get(f"{server.url}/api").json()["user"] == "kzn-vakhitov"
+        # LocalDomainServers are Managers of the shipped databases: the peer may push.
+        info = peer.get(f"{server.url}/api/databases/documents").json()
+        assert info["access"]["level"] == "manager"
+    finally:
+        server.stop()
+
+
 def test_user_add_of_a_taken_name_fails_clearly(var):
     domus(var, "user", "add", "petrov", env={"DOMUS_USER_PASSWORD": "Kazan-2026!"})
     again = domus(var, "user", "add", "Petrov", env={"DOMUS_USER_PASSWORD": "Kazan-2026!"}, check=False)
