@@ -134,3 +134,26 @@ def test_every_response_carries_the_security_headers(anonymous, api, memo):
 
 def test_api_clients_with_basic_need_no_csrf_token(api):
     api.post_json(DOCS, MEMO, status=201)
+
+
+def test_the_worker_purges_expired_sessions(app):
+    from datetime import UTC, datetime, timedelta
+
+    from core.maintenance import PurgeExpiredSessions
+    from core.root import server_root
+    from core.sessions import sessions_of
+
+    _logged_in(app)
+    _logged_in(app)
+    connection = app.registry.zodb.open()
+    try:
+        root = server_root(connection)
+        sessions = sessions_of(root)
+        assert len(sessions) == 2
+        oldest = min(sessions.values(), key=lambda s: s.created)
+        oldest.expires = datetime.now(UTC) - timedelta(seconds=1)
+        PurgeExpiredSessions().run(root, datetime.now(UTC).timestamp())
+        assert len(sessions) == 1 and oldest not in list(sessions.values())
+    finally:
+        connection.transaction_manager.abort()
+        connection.close()
