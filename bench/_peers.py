@@ -26,6 +26,16 @@ POUCH_VERSION = "4.2.0"
 PASSWORD = "bench-password-1"
 
 
+def save_results(area: str, results: dict) -> Path:
+    """Write a run's figures to ``bench/results/AREA-DATE.json`` and say where."""
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    path = out / f"{area}-{results['date']}.json"
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print(f"\nfigures written to {path}")
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -23,7 +23,6 @@ figures to ``bench/results/core-DATE.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -35,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _peers import DomusPeer, Peer, PouchPeer  # noqa: E402
+from _peers import DomusPeer, Peer, PouchPeer, save_results  # noqa: E402
 
 TEXT = (
     "обращение граждан благоустройство двора дворовой территории ремонт кровли многоквартирного "
@@ -255,11 +254,7 @@ def main() -> int:
                 folder.mkdir()
                 results["big"][peer_class.name] = measure_big(peer_class, folder, args.big)
     ok = report(results, args)
-    out = Path(__file__).resolve().parent / "results"
-    out.mkdir(exist_ok=True)
-    path = out / f"core-{results['date']}.json"
-    path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    print(f"\nfigures written to {path}")
+    save_results("core", results)
     return 0 if ok else 1
 
 

@@ -39,7 +39,6 @@ figures to ``bench/results/security-DATE.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -53,7 +52,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _peers import DomusPeer  # noqa: E402
+from _peers import DomusPeer, save_results  # noqa: E402
 
 # ``core`` here is bench/core.py (the bench folder is first on sys.path), not the server package.
 from core import DEPARTMENTS, WORDS, ratio  # noqa: E402
@@ -279,11 +278,7 @@ def main() -> int:
     results["clerk_over_admin"] = {key: ratio(results["clerk"][key], results["admin"][key])
                                    for key in FIGURES}
     ok = report(results)
-    out = Path(__file__).resolve().parent / "results"
-    out.mkdir(exist_ok=True)
-    path = out / f"security-{results['date']}.json"
-    path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    print(f"\nfigures written to {path}")
+    save_results("security", results)
     return 0 if ok else 1
 
 
