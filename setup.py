@@ -24,9 +24,10 @@ setup(
         "zope.interface",
         "argon2-cffi",
         "tqdm",
+        "lark>=1.2",
     ],
     extras_require={
-        "test": ["pytest", "pytest-timeout", "WebTest", "requests", "ruff"],
+        "test": ["pytest", "pytest-timeout", "WebTest", "requests", "ruff", "hypothesis"],
     },
     entry_points={
         "console_scripts": ["domus = core.cli:main"],
