@@ -25,6 +25,7 @@ from __future__ import annotations
 from core.acl import (
     AUTHOR,
     DEPOSITOR,
+    DESIGNER,
     EDITOR,
     MANAGER,
     NO_ACCESS,
@@ -42,6 +43,7 @@ CREATE = "create"
 WRITE = "write"
 DELETE = "delete"
 MANAGE = "manage"  # read and change the ACL
+DESIGN = "design"  # change forms and views
 CREATE_DATABASE = "create_database"
 ADMINISTER = "administer"  # server-wide: the audit log
 AUTHENTICATED = "authenticated"
@@ -108,6 +110,14 @@ def readable_filter(principal, database):
     return lambda document: viewer.may_see(document.readers)
 
 
+def row_filter(principal, database):
+    """``readers -> bool`` for rows that carry their Readers names (views, search results)."""
+    viewer = _viewer(principal, database)
+    if viewer.access.level < READER:
+        return lambda readers: False
+    return viewer.may_see
+
+
 def readable_unids(principal, database):
     """``unid -> bool`` that answers from the database's reader index, without loading documents.
 
@@ -146,6 +156,10 @@ def may_delete(principal, database, document) -> bool:
     return database_access(principal, database).can_delete and may_write(principal, database, document)
 
 
+def may_design(principal, database) -> bool:
+    return database_access(principal, database).level >= DESIGNER
+
+
 def may_manage(principal, database) -> bool:
     return database_access(principal, database).level >= MANAGER
 
@@ -161,7 +175,7 @@ def may_create_database(principal, root) -> bool:
 
 
 _DOCUMENT_CHECKS = {READ: may_read, WRITE: may_write, DELETE: may_delete}
-_DATABASE_CHECKS = {OPEN: may_open, CREATE: may_create, MANAGE: may_manage}
+_DATABASE_CHECKS = {OPEN: may_open, CREATE: may_create, DESIGN: may_design, MANAGE: may_manage}
 
 
 def permits(principal, context, permission: str) -> bool:

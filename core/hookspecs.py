@@ -29,6 +29,17 @@ def register_templates() -> list:
 
 
 @hookspec
+def database_created(database) -> None:
+    """A database was just made from a template or an export file.
+
+    Called inside the transaction that adds it to the server, before any of
+    its documents is saved (an import's documents follow, through
+    ``after_save``).  Plugins set up what they keep beside the documents —
+    the view engine makes its empty indexes here.  Return nothing.
+    """
+
+
+@hookspec
 def register_routes(config) -> None:
     """Add routes and views to the Pyramid ``config``.
 

@@ -21,7 +21,7 @@ from core.identity import (
 )
 from core.root import server_root
 from core.storage import connection_scope
-from core.templates import database_from_template
+from core.templates import database_from_template, install_database
 from core.writes import Writer
 
 DEFAULT_DATABASES = ("documents", "appeals", "orders", "directory")
@@ -40,7 +40,7 @@ def initialise(db, pm, templates, admin_password: str | None) -> tuple[list[str]
         created = []
         for name in DEFAULT_DATABASES:
             if name not in root.databases:
-                root.add_database(database_from_template(templates, name))
+                install_database(root, pm, database_from_template(templates, name))
                 created.append(name)
         directory = root.get_database(DIRECTORY)
         writer = Writer(pm, "domus-init", tm)

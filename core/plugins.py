@@ -19,6 +19,7 @@ BUILTIN_PLUGINS = (
     "core.identity",
     "core.readers",
     "core.maintenance",
+    "views.plugin",
 )
 
 

@@ -68,3 +68,10 @@ def database_from_template(
         replica_id=replica_id,
         purge_interval_days=int(template.get("purge_interval_days", 90)),
     )
+
+
+def install_database(root, pm, database: Database) -> Database:
+    """Add a new database to the server and let plugins set it up (``database_created``)."""
+    root.add_database(database)
+    pm.hook.database_created(database=database)
+    return database

@@ -28,6 +28,7 @@ from core.document import Document, Revision
 from core.exceptions import AlreadyExists, BadRequest
 from core.root import server_root
 from core.storage import connection_scope
+from core.templates import install_database
 from core.writes import Writer
 
 FORMAT = 1
@@ -136,7 +137,9 @@ def import_database(
         name = new_name or record["name"]
         if name in root.databases:
             raise AlreadyExists(f"database {name!r} already exists; import under another --name")
-        database = root.add_database(
+        database = install_database(
+            root,
+            pm,
             Database(
                 name,
                 record["title"],
@@ -144,7 +147,7 @@ def import_database(
                 record["design"],
                 replica_id=record["replicaId"],
                 purge_interval_days=record["purgeIntervalDays"],
-            )
+            ),
         )
         for unid, stored in record.get("credentials", {}).items():
             identity.identity_state(database).credentials[unid] = stored

@@ -77,10 +77,10 @@ def bool_param(request, name: str, default: bool = False) -> bool:
     raise BadRequest(f"parameter {name!r} must be true or false, got {raw!r}")
 
 
-def page_size(request) -> int:
+def page_size(request, name: str = "limit") -> int:
     settings = request.registry.settings
     return int_param(
-        request, "limit", settings["domus.page_size"], 1, settings["domus.max_page_size"]
+        request, name, settings["domus.page_size"], 1, settings["domus.max_page_size"]
     )
 
 

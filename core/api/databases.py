@@ -6,7 +6,7 @@ from core.api.body import json_body
 from core.api.contexts import DatabaseContext, ServerContext
 from core.database import check_database_name
 from core.exceptions import BadRequest
-from core.templates import database_from_template
+from core.templates import database_from_template, install_database
 
 
 def database_info(principal, database) -> dict[str, object]:
@@ -48,7 +48,7 @@ def create_database(context, request):
     if not isinstance(template, str):
         raise BadRequest("template must be the name of a template")
     database = database_from_template(request.registry.templates, template, name=name, title=title)
-    context.root.add_database(database)
+    install_database(context.root, request.registry.pm, database)
     request.response.status_int = 201
     return database_info(request.identity, database)
 

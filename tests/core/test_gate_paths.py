@@ -29,7 +29,7 @@ PASSWORD = "Gate-password-1"
 
 #: Routes that carry no document, an item or a count of documents (checked elsewhere).
 NOT_DOCUMENT_PATHS = {"api", "plugins", "tokens", "token", "audit", "session", "login", "logout",
-                      "acl", "databases"}
+                      "acl", "databases", "views", "view_design"}
 
 
 def _client(app, name: str | None) -> TestApp:
@@ -121,6 +121,9 @@ def _listing_paths() -> dict[str, str]:
         "database": DB,
         "documents": f"{DB}/documents?include_docs=true&limit=1000",
         "changes": f"{DB}/changes?limit=1000",
+        "view": f"{DB}/views/AllByForm?expand=true&count=1000",
+        "view_categories": f"{DB}/views/MemosByDept",
+        "view_category": f"{DB}/views/MemosByDept?category=&count=1000",
     }
 
 
@@ -175,6 +178,9 @@ def test_counts_leave_the_secret_documents_out(shared, who):
         [expected] if who != "noaccess" else [])
     if may_read:
         assert client.get(f"{DB}/documents?limit=1").json["total"] == expected
+        for view in ("AllByForm", "MemosByDept"):  # the administrator's totals leave the secrets out
+            assert client.get(f"{DB}/views/{view}").json["total"] == api.get(
+                f"{DB}/views/{view}").json["total"]
 
 
 def test_the_reader_named_sees_everything_the_others_do_not(shared):

@@ -54,6 +54,10 @@ class EveryHook:
         return [{"name": "testtemplate", "title": {"en": "Test"}, "forms": {}, "views": {}}]
 
     @hookimpl
+    def database_created(self, database):
+        self.calls.append(("database_created", database.name, len(database.documents)))
+
+    @hookimpl
     def register_routes(self, config):
         config.add_route("hello", "/api/hello")
         config.add_view(lambda request: {"hello": "мир"}, route_name="hello", renderer="json")
@@ -109,6 +113,13 @@ def test_every_hookspec_is_implemented_by_the_test_plugin():
 def test_hook_register_templates_makes_a_template_usable(api):
     answer = api.post_json("/api/databases", {"name": "t1", "template": "testtemplate"}, status=201).json
     assert answer["template"] == "testtemplate"
+
+
+def test_hook_database_created_runs_once_before_any_document(api, plugin):
+    api.post_json("/api/databases", {"name": "t2", "template": "documents"}, status=201)
+    made = [c for c in plugin.calls if c[0] == "database_created"]
+    assert made[-1] == ("database_created", "t2", 0)
+    assert [c[1] for c in made].count("t2") == 1
 
 
 def test_hook_register_templates_duplicate_name_stops_start_up(zodb):

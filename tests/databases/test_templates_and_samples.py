@@ -98,3 +98,12 @@ def test_scale_multiplies_the_counts():
     assert len(list(sample_documents(scale=3))) > 2.5 * len(SAMPLES)
     user_names = [s.items["UserName"] for s in sample_documents(scale=3) if s.items["Form"] == "Person"]
     assert len(user_names) == len(set(user_names))
+
+
+@pytest.mark.parametrize("stem", ["documents", "appeals", "orders", "directory"])
+def test_every_view_of_every_template_is_valid(stem):
+    from views.definition import parse_view
+
+    template = tomllib.loads((TEMPLATE_DIR / f"{stem}.toml").read_text("utf-8"))
+    for name, view in template["views"].items():
+        parse_view(name, view, template)  # raises with the reasons otherwise

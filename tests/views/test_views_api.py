@@ -1,0 +1,196 @@
+"""Reading the templates' views and changing views at run time, through the HTTP API."""
+from __future__ import annotations
+
+import pytest
+from webtest import TestApp
+
+from core.root import server_root
+from tests.conftest import DOCS
+from views import catalog
+
+VIEWS = "/api/databases/documents/views"
+DESIGN = "/api/databases/documents/design/views"
+MEMOS = [
+    ("Управление ЖКХ", "О ремонте кровли", 3), ("Управление ЖКХ", "Об уборке снега", 2),
+    ("Финансовое управление", "О смете на 2027 год", 7), ("Управление образования", "О ремонте школ", 1),
+    ("Управление ЖКХ", "О вывозе мусора", 4),
+]
+
+
+@pytest.fixture
+def memos(api) -> list[dict]:
+    return [api.post_json(DOCS, {"Form": "Memo", "Dept": dept, "Subject": subject, "Pages": pages}).json
+            for dept, subject, pages in MEMOS]
+
+
+def _build_pending(app) -> None:
+    """What the worker does in the background, run to the end here."""
+    connection = app.registry.zodb.open()
+    try:
+        for database in server_root(connection).databases.values():
+            for name in list(catalog.catalog_of(database).builds.keys()):
+                while not catalog.build_step(database, name):
+                    pass
+        connection.transaction_manager.commit()
+    finally:
+        connection.close()
+
+
+def test_the_templates_views_are_listed_and_ready(api):
+    views = {v["name"]: v for v in api.get(VIEWS).json["views"]}
+    assert {"IncomingByDate", "MemosByDept", "AllByForm"} <= set(views)
+    assert views["MemosByDept"]["categorized"] and views["MemosByDept"]["state"] == "ready"
+
+
+def test_a_categorised_view_collapses_to_categories_with_counts_and_totals(api, memos):
+    page = api.get(f"{VIEWS}/MemosByDept").json
+    assert page["total"] == 5 and page["categories"] == 3
+    assert [(r["@category"], r["@count"], r["Pages"]) for r in page["rows"]] == [
+        ("Управление ЖКХ", 3, 9), ("Управление образования", 1, 1), ("Финансовое управление", 1, 7)]
+
+
+def test_a_category_opens_to_its_documents_sorted(api, memos):
+    page = api.get(f"{VIEWS}/MemosByDept", {"category": "Управление ЖКХ"}).json
+    assert page["total"] == 3
+    assert [r["Subject"] for r in page["rows"]] == ["О вывозе мусора", "О ремонте кровли", "Об уборке снега"]
+    assert [r["@position"] for r in page["rows"]] == ["1", "2", "3"]
+    assert all(set(r) >= {"@unid", "Dept", "Subject", "Pages"} for r in page["rows"])
+
+
+def test_expand_interleaves_categories_and_documents(api, memos):
+    rows = api.get(f"{VIEWS}/MemosByDept", {"expand": "true"}).json["rows"]
+    assert [r.get("@category") or r["Subject"] for r in rows][:5] == [
+        "Управление ЖКХ", "О вывозе мусора", "О ремонте кровли", "Об уборке снега",
+        "Управление образования"]
+
+
+def test_paging_descending_and_keys(api, memos):
+    first = api.get(f"{VIEWS}/MemosByDept", {"expand": "true", "count": 2}).json["rows"]
+    second = api.get(f"{VIEWS}/MemosByDept", {"expand": "true", "count": 2, "start": 2}).json["rows"]
+    docs = [r["Subject"] for r in first + second if "Subject" in r]
+    assert docs == ["О вывозе мусора", "О ремонте кровли", "Об уборке снега", "О ремонте школ"]
+    backwards = api.get(f"{VIEWS}/MemosByDept", {"category": "Управление ЖКХ", "descending": "true"}).json
+    assert [r["Subject"] for r in backwards["rows"]] == ["Об уборке снега", "О ремонте кровли",
+                                                        "О вывозе мусора"]
+    keyed = api.get(f"{VIEWS}/MemosByDept", {"key": "Финансовое управление", "expand": "true"}).json
+    assert [r["Subject"] for r in keyed["rows"] if "Subject" in r] == ["О смете на 2027 год"]
+    started = api.get(f"{VIEWS}/MemosByDept", {"startkey": "Управление о", "expand": "true"}).json
+    assert started["total"] == 2
+
+
+def test_paging_beyond_the_end_is_empty_not_an_error(api, memos):
+    page = api.get(f"{VIEWS}/MemosByDept", {"category": "Управление ЖКХ", "start": 100}).json
+    assert page == {**page, "total": 3, "rows": []}
+
+
+@pytest.mark.parametrize("params", [
+    {"start": "-1"}, {"count": "0"}, {"count": "100000"}, {"expand": "maybe"}, {"start": "x"},
+    {"key": "к" * 2000},
+])
+def test_malformed_parameters_are_400(api, memos, params):
+    assert api.get(f"{VIEWS}/MemosByDept", params, status=400).json["error"] == "bad_request"
+
+
+def test_unknown_view_is_404(api):
+    api.get(f"{VIEWS}/NoSuchView", status=404)
+    api.get(f"{VIEWS}/..%2F..%2Fetc", status=404)
+    api.put_json(f"{DESIGN}/bad%20name!", {"columns": [{"name": "A"}]}, status=422)
+
+
+def test_saves_update_the_view_in_the_same_transaction(api, memos):
+    memo = api.get(f"{DOCS}/{memos[2]['@unid']}").json
+    api.put_json(f"{DOCS}/{memo['@unid']}", {**memo, "Dept": "Управление ЖКХ"})
+    counts = {r["@category"]: r["@count"] for r in api.get(f"{VIEWS}/MemosByDept").json["rows"]}
+    assert counts == {"Управление ЖКХ": 4, "Управление образования": 1}
+    api.delete(f"{DOCS}/{memos[3]['@unid']}", headers={"If-Match": memos[3]["@rev"]})
+    assert api.get(f"{VIEWS}/MemosByDept").json["total"] == 4
+
+
+def test_responses_appear_under_their_parent(api):
+    letter = api.post_json(DOCS, {"Form": "Incoming", "RegDate": "2026-11-20", "Subject": "Письмо"}).json
+    api.post_json(DOCS, {"Form": "Incoming", "RegDate": "2026-11-24", "Subject": "Другое"})
+    api.post_json(DOCS, {"Form": "Resolution", "@parent": letter["@unid"], "Text": "В работу"})
+    rows = api.get(f"{VIEWS}/IncomingByDate").json["rows"]
+    assert [(r["@position"], r["@unid"] == letter["@unid"]) for r in rows] == [
+        ("1", False), ("2", True), ("2.1", False)]
+
+
+def test_rows_the_caller_may_not_read_are_neither_shown_nor_counted(app, api, memos):
+    api.post_json(DOCS, {"Form": "Memo", "Dept": "Секретариат", "Subject": "Секретно",
+                         "Readers": ["admin"]})
+    api.post_json("/api/databases/directory/documents", {
+        "Form": "Person", "UserName": "clerk", "FullName": "Clerk", "Password": "Clerk-password-1"})
+    clerk = TestApp(app)
+    clerk.authorization = ("Basic", ("clerk", "Clerk-password-1"))
+    for client, total, categories in ((api, 6, 4), (clerk, 5, 3)):
+        page = client.get(f"{VIEWS}/MemosByDept").json
+        assert (page["total"], page["categories"]) == (total, categories)
+    assert "Секретно" not in clerk.get(f"{VIEWS}/MemosByDept", {"expand": "true"}).text
+    assert "Секретариат" not in clerk.get(f"{VIEWS}/MemosByDept").text
+
+
+def test_a_designer_adds_a_view_that_builds_while_it_is_read(app, api, memos):
+    view = {"title": {"ru": "Записки по листам", "en": "Memos by pages"},
+            "selection": 'Form = "Memo" & Pages >= 2',
+            "columns": [{"name": "Pages", "value": "Pages", "sort": "descending"},
+                        {"name": "Subject", "value": "Subject"}]}
+    answer = api.put_json(f"{DESIGN}/ByPages", view, status=202).json
+    assert answer["state"] == "building" and answer["progress"]["total"] == 5
+    assert api.get(f"{VIEWS}/ByPages").json["rows"] == []
+    _build_pending(app)
+    rows = api.get(f"{VIEWS}/ByPages").json["rows"]
+    assert [r["Pages"] for r in rows] == [7, 4, 3, 2]
+    assert api.get(f"{DESIGN}/ByPages").json["selection"] == view["selection"]
+
+
+def test_a_changed_view_keeps_serving_the_old_index_until_rebuilt(app, api, memos):
+    before = api.get(f"{VIEWS}/MemosByDept").json["rows"]
+    changed = api.get(f"{DESIGN}/MemosByDept").json
+    changed = {k: changed[k] for k in ("title", "selection", "columns", "responses")}
+    changed["selection"] = 'Form = "Memo" & Pages > 2'
+    assert api.put_json(f"{DESIGN}/MemosByDept", changed, status=202).json["state"] == "rebuilding"
+    assert api.get(f"{VIEWS}/MemosByDept").json["rows"] == before
+    _build_pending(app)
+    assert api.get(f"{VIEWS}/MemosByDept").json["total"] == 3
+
+
+def test_deleting_a_view(api):
+    api.delete(f"{DESIGN}/Drafts")
+    api.get(f"{VIEWS}/Drafts", status=404)
+    api.delete(f"{DESIGN}/Drafts", status=404)
+
+
+@pytest.mark.parametrize("view, complaint", [
+    ({"selection": 'Form = "Memo" &', "columns": [{"name": "A", "value": "Subject"}]}, "selection"),
+    ({"selection": "@Frobnicate(1)", "columns": [{"name": "A", "value": "Subject"}]}, "Frobnicate"),
+    ({"columns": [{"name": "A", "value": "@Left(Subject)"}]}, "columns[0].value"),
+    ({"columns": [{"name": "A", "value": "НетТакогоПоля"}]}, "НетТакогоПоля"),
+    ({"columns": [{"name": f"C{i}", "value": "Subject"} for i in range(1000)]}, "at most"),
+    ({"columns": [{"name": "A", "value": "Subject", "categorized": True}]}, "categorised"),
+    ({"columns": []}, "needs a list of columns"),
+    ({"columns": [{"name": "A"}], "colour": "red"}, "unknown keys"),
+])
+def test_bad_views_are_refused_and_change_nothing(api, view, complaint):
+    answer = api.put_json(f"{DESIGN}/Bad", view, status=422).json
+    assert complaint in answer["message"]
+    api.get(f"{VIEWS}/Bad", status=404)
+
+
+def test_only_designers_change_views(app, api):
+    api.post_json("/api/databases/directory/documents", {
+        "Form": "Person", "UserName": "clerk", "FullName": "Clerk", "Password": "Clerk-password-1"})
+    clerk = TestApp(app)
+    clerk.authorization = ("Basic", ("clerk", "Clerk-password-1"))
+    view = {"columns": [{"name": "Subject", "value": "Subject"}]}
+    clerk.put_json(f"{DESIGN}/Mine", view, status=403)
+    clerk.delete(f"{DESIGN}/MemosByDept", status=403)
+
+
+def test_a_document_whose_formula_fails_is_left_out_and_the_view_keeps_working(api):
+    view = {"selection": 'Form = "Memo"', "columns": [
+        {"name": "Double", "value": "Pages * 2", "sort": "ascending"}]}
+    api.put_json(f"{DESIGN}/Doubled", view, status=202)
+    api.post_json(DOCS, {"Form": "Memo", "Pages": 3})
+    api.post_json(DOCS, {"Form": "Memo", "Pages": "много"})  # text * 2: a type error
+    rows = api.get(f"{VIEWS}/Doubled").json
+    assert rows["state"] == "building" or [r["Double"] for r in rows["rows"]] == [6]

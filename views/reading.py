@@ -1,0 +1,168 @@
+"""Reading a view: pages of rows, categories with counts and totals, responses under parents.
+
+Every row passes the visibility gate: ``may_see(readers)`` comes from
+``core.access`` for the caller, and a row it refuses is neither shown nor
+counted.  When no row of the view has Readers (``index.restricted == 0``),
+offsets and counts come straight from the counted tree; otherwise they are
+worked out by walking the rows the caller may see, which is exact and costs
+in proportion to the rows passed.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from core.exceptions import BadRequest
+from views.collation import HIGHEST, column_key
+from views.definition import ViewDefinition
+from views.index import ViewIndex
+
+MAX_DEPTH = 32  # response levels shown under a document
+
+
+@dataclass(frozen=True)
+class Query:
+    start: int = 0
+    count: int = 50
+    key: object = None  # rows whose first sorted column equals this
+    startkey: object = None  # rows from the first whose first sorted column is >= this
+    category: object = None
+    expand: bool = False
+    descending: bool = False
+
+
+def parse_key(text: str) -> object:
+    """A key from a URL as the column would hold it: a number, a date, a time or text."""
+    if len(text) > 1000:
+        raise BadRequest("a key is at most 1000 characters")
+    for parse in (int, float):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    for parse in (date.fromisoformat, datetime.fromisoformat):
+        try:
+            return parse(text.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    return text
+
+
+class ViewReader:
+    def __init__(self, definition: ViewDefinition, index: ViewIndex,
+                 may_see: Callable[[object], bool]) -> None:
+        self.view = definition
+        self.index = index
+        self.may_see = may_see
+        self.filtered = index.restricted > 0
+
+    # -- rows --------------------------------------------------------------
+    def _row(self, row: tuple, position: str) -> dict[str, object]:
+        unid, values, _, conflict = row
+        out: dict[str, object] = {"@unid": unid, "@position": position}
+        if conflict:
+            out["@conflict"] = True
+        out.update(zip((c.name for c in self.view.columns), values, strict=True))
+        return out
+
+    def _visible(self, entries: Iterator[tuple]) -> Iterator[tuple]:
+        return (entry for entry in entries if self.may_see(entry[1][2]))
+
+    def _with_responses(self, row: tuple, position: str, depth: int = 0) -> Iterator[dict]:
+        yield self._row(row, position)
+        children = self.index.children(row[0]) if self.view.responses else None
+        if children is None or depth >= MAX_DEPTH:
+            return
+        for number, (_, child) in enumerate(self._visible(children.items()), start=1):
+            yield from self._with_responses(child, f"{position}.{number}", depth + 1)
+
+    def _first_key(self, value: object) -> tuple:
+        sorted_columns = self.view.sorted_columns
+        if not sorted_columns:
+            raise BadRequest(f"view {self.view.name} is not sorted: it has no keys to look up")
+        return (column_key(value, sorted_columns[0].sort),)
+
+    def _range(self, query: Query) -> tuple[int, int]:
+        """Positions ``[low, high)`` of the top-level entries the query covers."""
+        entries = self.index.entries
+        if query.category is not None:
+            prefix = self._first_key(query.category)
+            return entries.rank(prefix), entries.rank(prefix + (HIGHEST,))
+        if query.key is not None:
+            prefix = self._first_key(query.key)
+            return entries.rank(prefix), entries.rank(prefix + (HIGHEST,))
+        if query.startkey is not None:
+            return entries.rank(self._first_key(query.startkey)), len(entries)
+        return 0, len(entries)
+
+    def _entries(self, low: int, high: int, descending: bool) -> Iterator[tuple]:
+        entries = self.index.entries
+        if descending:
+            return itertools.islice(entries.items_backwards(len(entries) - high), high - low)
+        return itertools.islice(entries.items(low), high - low)
+
+    def _count(self, low: int, high: int) -> int:
+        if not self.filtered:
+            return high - low
+        return sum(1 for _ in self._visible(self._entries(low, high, False)))
+
+    # -- pages -------------------------------------------------------------
+    def read(self, query: Query) -> dict[str, object]:
+        low, high = self._range(query)
+        if self.view.categories and query.category is None and not query.expand:
+            return self._categories(low, high, query)
+        total = self._count(low, high)
+        if self.filtered:
+            visible = self._visible(self._entries(low, high, query.descending))
+            page = itertools.islice(visible, query.start, query.start + query.count)
+        else:
+            start = min(low + query.start, high)
+            end = min(start + query.count, high)
+            if query.descending:
+                start, end = high - (end - low), high - (start - low)
+            page = self._entries(start, end, query.descending)
+        rows = []
+        previous = None
+        for number, (key, row) in enumerate(page, start=query.start + 1):
+            if query.expand and self.view.categories and key[0] != previous:
+                previous = key[0]
+                rows.append(self._category_row(key[0], row, None))
+            rows.extend(self._with_responses(row, str(number)))
+        return {"total": total, "rows": rows}
+
+    def _category_row(self, category_key: tuple, row: tuple, position: int | None) -> dict:
+        entries = self.index.entries
+        low, high = entries.rank((category_key,)), entries.rank((category_key, HIGHEST))
+        out: dict[str, object] = {"@category": row[1][0], "@count": self._count(low, high)}
+        if position is not None:
+            out["@position"] = str(position)
+        totals = [i for i, c in enumerate(self.view.columns) if c.totals]
+        if totals:
+            sums = dict.fromkeys(totals, 0)
+            for _, member in self._visible(self._entries(low, high, False)):
+                for i in totals:
+                    value = member[1][i]
+                    sums[i] += sum(v for v in (value if isinstance(value, list) else [value])
+                                   if isinstance(v, int | float) and not isinstance(v, bool))
+            out.update({self.view.columns[i].name: sums[i] for i in totals})
+        return out
+
+    def _categories(self, low: int, high: int, query: Query) -> dict[str, object]:
+        """One row per category of the first categorised column, with its count."""
+        entries = self.index.entries
+        found = []
+        position = low
+        while position < high:
+            key, row = next(entries.items(position))
+            upper = entries.rank((key[0], HIGHEST))
+            if self._count(position, upper):
+                found.append((key[0], row))
+            position = upper
+        if query.descending:
+            found.reverse()
+        chosen = found[query.start:query.start + query.count]
+        rows = [self._category_row(key, row, query.start + n) for n, (key, row) in
+                enumerate(chosen, start=1)]
+        return {"total": self._count(low, high), "categories": len(found), "rows": rows}
