@@ -37,6 +37,7 @@ def _request_writer(request) -> Writer:
         principal.name if principal else "anonymous",
         request.tm,
         request.registry.settings["domus.max_attachment_bytes"],
+        with_form=request.params.get("computeWithForm") in {"true", "1"},
     )
 
 

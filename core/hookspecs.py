@@ -81,6 +81,20 @@ def validate_document(database, document, items, previous, principal) -> list:
 
 
 @hookspec
+def compute_with_form(database, document, items, previous, principal) -> list:
+    """Apply the document's form: defaults, computed items, then its checks.
+
+    Called inside the transaction, before ``validate_document``, only when the
+    writer asked for the form's rules (the web UI always does; API clients
+    with ``?computeWithForm=true``), as Domino's ``ComputeWithForm``.
+    ``items`` is the mutable dict that will be saved: set defaults and
+    computed items in it.  Return a list of ``{"item", "message"}`` problems
+    (required, type, choices, validation formulas); any problem refuses the
+    save with 422.
+    """
+
+
+@hookspec
 def before_save(database, document, items, previous, principal) -> None:
     """Adjust a document's items just before its new revision is made.
 

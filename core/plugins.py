@@ -20,6 +20,7 @@ BUILTIN_PLUGINS = (
     "core.readers",
     "core.maintenance",
     "views.plugin",
+    "views.forms",
 )
 
 

@@ -41,9 +41,11 @@ def utc_now() -> str:
 class Writer:
     """Makes revisions on behalf of ``principal`` within transaction manager ``tm``."""
 
-    def __init__(self, pm, principal: str, tm, max_attachment_bytes: int = 2**31) -> None:
+    def __init__(self, pm, principal: str, tm, max_attachment_bytes: int = 2**31,
+                 with_form: bool = False) -> None:
         self.pm = pm
         self.principal = principal
+        self.with_form = with_form  # run the forms' rules (``compute_with_form``) on every edit
         self.tm = tm
         self.max_attachment_bytes = max_attachment_bytes
         self._pending: dict[str, list[Change]] = {}
@@ -206,6 +208,14 @@ class Writer:
             was_live=True,
         )
 
+    def _hook_problems(self, hook, database, document, items, previous) -> list[dict]:
+        return [
+            problem
+            for result in hook(database=database, document=document, items=items,
+                               previous=previous, principal=self.principal)
+            for problem in result or ()
+        ]
+
     def _check_parent(self, database: Database, parent_unid: object, unid: str = "") -> None:
         if not isinstance(parent_unid, str) or parent_unid == unid:
             raise BadRequest(f"@parent must be the UNID of another document, got {parent_unid!r}")
@@ -223,22 +233,17 @@ class Writer:
         parent_unid: str | None,
         was_live: bool,
     ) -> Revision:
-        problems = [
-            problem
-            for result in self.pm.hook.validate_document(
-                database=database,
-                document=document,
-                items=items,
-                previous=previous,
-                principal=self.principal,
-            )
-            for problem in result or ()
-        ]
+        items = dict(items)
+        problems = []
+        if self.with_form:
+            problems = self._hook_problems(self.pm.hook.compute_with_form, database, document, items,
+                                           previous)
+        problems = problems or self._hook_problems(self.pm.hook.validate_document, database, document,
+                                                   items, previous)
         if problems:
             raise ValidationFailed(
                 "; ".join(str(p.get("message")) for p in problems), errors=problems
             )
-        items = dict(items)
         self.touched = True  # before_save may change persistent state (the directory does)
         self.pm.hook.before_save(
             database=database,

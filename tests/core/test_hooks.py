@@ -73,6 +73,11 @@ class EveryHook:
         return []
 
     @hookimpl
+    def compute_with_form(self, database, document, items, previous, principal):
+        items.setdefault("Computed", "by the form")
+        return []
+
+    @hookimpl
     def before_save(self, database, document, items, previous, principal):
         items["ItemCount"] = len(items)
         self.calls.append(("before_save", document.unid, previous is None))
@@ -278,3 +283,10 @@ def test_worker_settings_come_from_the_settings_table():
                     parse_settings({"domus.worker_poll_seconds": "0.25"}))
     assert worker.poll_seconds == 0.25
     db.close()
+
+
+def test_hook_compute_with_form_runs_only_when_asked(api):
+    plain = api.post_json(DOCS, {"Subject": "без формы"}).json
+    assert "Computed" not in api.get(f"{DOCS}/{plain['@unid']}").json
+    with_form = api.post_json(f"{DOCS}?computeWithForm=true", {"Subject": "с формой"}).json
+    assert api.get(f"{DOCS}/{with_form['@unid']}").json["Computed"] == "by the form"
