@@ -25,7 +25,11 @@ Figures, as medians of ``--runs`` runs:
    starting at random keys and following ``next`` for up to 10 pages before
    jumping to another random key; each page holds up to 50 visible rows, so
    the clerk's pages scan ~10x more documents than the admin's;
-2. document reads/s: sequential ``GET .../documents/{unid}`` of random
+2. view page reads/s: ``GET .../views/MemosByDept?category=DEPT&count=50``
+   of random departments (the documents template's categorised view): a
+   page of one category with its count, which for the clerk leaves out the
+   rows and counts of the hidden memos;
+3. document reads/s: sequential ``GET .../documents/{unid}`` of random
    documents that user may read (any document for the admin, the
    unrestricted ones for the clerk).
 
@@ -64,7 +68,7 @@ WALK = 10  # pages followed through ``next`` before jumping to another random st
 HIDDEN_GROUP = "Администраторы"  # the administrator is in it, the clerk is not
 CLERK = ("clerk", "clerk-password-1")
 TARGET = 0.5  # filtered read within 2x of unfiltered
-FIGURES = ("page_reads_per_s", "document_reads_per_s")
+FIGURES = ("page_reads_per_s", "view_page_reads_per_s", "document_reads_per_s")
 
 
 def hidden(index: int) -> bool:
@@ -175,6 +179,23 @@ def page_reads(peer: DomusPeer, session: requests.Session, starts: list[str], co
     return count / elapsed, len(rows) / count
 
 
+def view_page_reads(peer: DomusPeer, session: requests.Session, departments: list[str],
+                    allowed: set[str] | None) -> float:
+    """Pages of 50 rows of one category of the MemosByDept view, with the category's count."""
+    url = f"{peer.url}/api/databases/bench/views/MemosByDept"
+    shown: list[str] = []
+    started = time.perf_counter()
+    for department in departments:
+        response = session.get(url, params={"category": department, "count": PAGE})
+        if response.status_code != 200:
+            raise SystemExit(f"view page read: {response.status_code}: {response.text[:500]}")
+        shown.extend(row["@unid"] for row in response.json()["rows"])
+    elapsed = time.perf_counter() - started
+    if allowed is not None and not allowed.issuperset(shown):
+        raise SystemExit("the clerk's view page showed a document hidden by its Readers item")
+    return len(departments) / elapsed
+
+
 def document_reads(peer: DomusPeer, session: requests.Session, unids: list[str]) -> float:
     url = peer.docs()
     started = time.perf_counter()
@@ -198,8 +219,11 @@ def measure(peer: DomusPeer, users: dict[str, requests.Session], every: list[str
     for name in order:
         session = users[name]
         per_s, rows = page_reads(peer, session, starts, pages, allowed[name])
+        departments = [rng.choice(DEPARTMENTS) for _ in range(pages)]
+        view_per_s = view_page_reads(peer, session, departments, allowed[name])
         chosen = [rng.choice(readable[name]) for _ in range(reads)]
         figures[name] = {"page_reads_per_s": per_s, "rows_per_page": rows,
+                         "view_page_reads_per_s": view_per_s,
                          "document_reads_per_s": document_reads(peer, session, chosen)}
     return figures
 

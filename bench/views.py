@@ -89,7 +89,7 @@ from core.templates import database_from_template, install_database, load_templa
 from core.writes import Writer  # noqa: E402
 from views import catalog  # noqa: E402
 from views.definition import parse_view  # noqa: E402
-from views.reading import Query, ViewReader  # noqa: E402
+from views.reading import Query, ViewReader, parse_key  # noqa: E402
 
 
 def _bench_module(name: str) -> ModuleType:
@@ -186,42 +186,64 @@ def storage_uri(folder: Path) -> str:
 
 
 def load(count: int, seed: int, fresh: bool) -> dict:
-    """The cached database of ``count`` documents, loaded now if it is not there yet; its figures."""
+    """The cached database of ``count`` documents, loaded now if it is not there yet; its figures.
+
+    An interrupted load resumes where its last commit left it (``loading.json`` keeps the
+    seconds spent so far, so the load rate stays the rate of the whole load).
+    """
     folder = CACHE / f"views-{count}"
-    marker = folder / "loaded.json"
+    marker, progress = folder / "loaded.json", folder / "loading.json"
     if marker.exists() and not fresh:
         setup = json.loads(marker.read_text())
         if setup.get("seed") == seed:
             print(f"using the database of {count:,} documents in {folder} "
                   f"(loaded at {setup['load_docs_per_s']:,.0f} docs/s; --fresh reloads it)")
             return setup
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    so_far = json.loads(progress.read_text()) if progress.exists() else {}
+    # (a load interrupted before it kept loading.json is taken to have used this seed)
+    resume = not (fresh or marker.exists()) and (folder / "Data.fs").exists() and so_far.get("seed", seed) == seed
+    if not resume:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        so_far = {}
     pm = make_plugin_manager(load_entry_points=False)
     db = open_db(storage_uri(folder))
     with connection_scope(db) as (tm, connection):
         tm.begin()
-        database = install_database(server_root(connection), pm,
-                                    database_from_template(load_templates(pm), TEMPLATE))
+        root = server_root(connection)
+        database = root.databases.get(TEMPLATE) or install_database(
+            root, pm, database_from_template(load_templates(pm), TEMPLATE))
+        done = database.document_count()
         tm.commit()
+        spent = so_far.get("seconds", 0.0) if so_far.get("documents") == done else 0.0
+        if done:
+            print(f"resuming the load of {folder} at {done:,} documents", flush=True)
         writer = Writer(pm, "bench", tm)
         started = time.perf_counter()
-        with tqdm(total=count, desc=f"loading {count:,}", unit="doc", unit_scale=True) as bar:
-            stream = documents(seed)
-            for offset in range(0, count, COMMIT_EVERY):
+        with tqdm(total=count, initial=done, desc=f"loading {count:,}", unit="doc", unit_scale=True) as bar:
+            stream = itertools.islice(documents(seed), done, None)
+            for offset in range(done, count, COMMIT_EVERY):
                 size = min(COMMIT_EVERY, count - offset)
                 tm.begin()
                 for items in itertools.islice(stream, size):
                     writer.create(database, items)
                 tm.commit()
                 bar.update(size)
+                progress.write_text(json.dumps({"seed": seed, "documents": offset + size,
+                                                "seconds": spent + time.perf_counter() - started}))
         elapsed = time.perf_counter() - started
     db.close()
-    setup = {"documents": count, "seed": seed, "load_seconds": elapsed, "load_docs_per_s": count / elapsed,
+    # A load resumed without the seconds of its first part is timed on the part done now.
+    timed = count if spent or not done else count - done
+    seconds = spent + elapsed
+    setup = {"documents": count, "seed": seed, "load_seconds": seconds, "load_docs_per_s": timed / seconds,
              "data_fs_bytes": (folder / "Data.fs").stat().st_size, "loaded": date.today().isoformat()}
-    print(f"loaded {count:,} documents in {elapsed:,.0f} s: {setup['load_docs_per_s']:,.0f} docs/s "
+    if done and not spent:
+        setup["timed_from"] = done
+    print(f"loaded {count:,} documents in {seconds:,.0f} s: {setup['load_docs_per_s']:,.0f} docs/s "
           f"with the template's 6 views; Data.fs {setup['data_fs_bytes'] / 2**20:,.0f} MiB")
     marker.write_text(json.dumps(setup, indent=2))
+    progress.unlink(missing_ok=True)
     return setup
 
 
@@ -252,7 +274,7 @@ def summary(per_run: list[list[float]]) -> dict[str, object]:
 
 
 def timed_reads(database, view: str, queries: list[Query], rows: int | None = None) -> list[float]:
-    """Milliseconds of each ``ViewReader(...).read(query)``; the page sizes are checked after."""
+    """Milliseconds of each ``ViewReader(...).read(query)``; the pages are checked after the clock."""
     index = catalog.catalog_of(database).indexes[view]
     definition = catalog.definition(database, view)
     times, pages = [], []
@@ -260,13 +282,19 @@ def timed_reads(database, view: str, queries: list[Query], rows: int | None = No
         started = time.perf_counter()
         page = ViewReader(definition, index, lambda readers: True).read(query)
         times.append((time.perf_counter() - started) * 1000)
-        pages.append(len(page["rows"]))
-    if rows is not None and any(n != rows for n in pages):
-        raise SystemExit(f"{view}: a page held {min(pages)}..{max(pages)} rows, expected {rows}")
+        pages.append(page)
+    sizes = [len(page["rows"]) for page in pages]
+    if rows is not None and any(n != rows for n in sizes):
+        raise SystemExit(f"{view}: a page held {min(sizes)}..{max(sizes)} rows, expected {rows}")
+    for query, page in zip(queries, pages, strict=True):
+        # IncomingByDate is newest first: a page from a key starts at that date or before it.
+        if query.startkey is not None and page["rows"] and page["rows"][0]["RegDate"] > str(query.startkey):
+            raise SystemExit(f"{view}: the page from {query.startkey} starts at {page['rows'][0]['RegDate']}")
     return times
 
 
 def random_keys(rng: random.Random, count: int) -> list[str]:
+    """RegDate keys as a URL carries them (``parse_key`` reads them as dates, as the API does)."""
     return [(FIRST_DAY + timedelta(days=rng.randrange(DAYS))).isoformat() for _ in range(count)]
 
 
@@ -294,13 +322,13 @@ def measure_reads(count: int, args: argparse.Namespace, plan: dict) -> dict:
             plan.update(keys=keys, offsets=offsets, incoming=incoming, category=dept,
                         category_size=sizes[dept])
             started = time.perf_counter()  # warm-up: one pass of the first run's pages, untimed
-            timed_reads(database, "IncomingByDate", [Query(startkey=k, count=PAGE) for k in keys[0]])
+            at_key = [[Query(startkey=parse_key(k), count=PAGE) for k in run] for run in keys]
+            timed_reads(database, "IncomingByDate", at_key[0])
             timed_reads(database, "IncomingByDate", [Query(start=n, count=PAGE) for n in offsets[0]])
             warm_up = time.perf_counter() - started
             by_key, by_offset, by_category, collapsed = [], [], [], []
             for run in range(args.runs):
-                by_key.append(timed_reads(database, "IncomingByDate",
-                                          [Query(startkey=k, count=PAGE) for k in keys[run]]))
+                by_key.append(timed_reads(database, "IncomingByDate", at_key[run]))
                 by_offset.append(timed_reads(database, "IncomingByDate",
                                              [Query(start=n, count=PAGE) for n in offsets[run]], PAGE))
                 by_category.append(timed_reads(database, "MemosByDept",

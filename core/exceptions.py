@@ -105,5 +105,11 @@ class ValidationFailed(DomusError):
     status, code = 422, "validation_failed"
 
 
+class FormulaError(DomusError):
+    """A formula that cannot be compiled; ``details['position']`` says where, when there is a place."""
+
+    status, code = 422, "invalid_formula"
+
+
 class ConfigurationError(Exception):
     """A setting or a plugin registration is wrong: the server must not start."""

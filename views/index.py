@@ -88,7 +88,9 @@ class ViewIndex(Persistent):
         self.entries = CountedTree()
         self.responses = OOBTree()  # parent UNID -> CountedTree of response rows
         self.by_unid = OOBTree()  # UNID -> (parent UNID or None, keys)
-        self.restricted = 0  # rows with Readers: when 0, counts need no filtering
+        # Top-level rows with Readers, again, per set of reader names: a caller's count in any
+        # key range is the range's count minus the rows of the sets they may not see.
+        self.restricted = OOBTree()  # sorted reader names -> CountedTree of keys
 
     def update(self, definition: ViewDefinition, document, now: datetime | None = None) -> None:
         """Replace ``document``'s rows by what it shows now."""
@@ -102,10 +104,16 @@ class ViewIndex(Persistent):
             tree = self.responses.get(parent)
             if tree is None:
                 tree = self.responses[parent] = CountedTree()
+        readers = entries[0][1][2]
+        hidden = None
+        if readers is not None and not parent:
+            hidden = self.restricted.get(readers)
+            if hidden is None:
+                hidden = self.restricted[readers] = CountedTree()
         for key, row in entries:
             tree.insert(key, row)
-        if entries[0][1][2] is not None:
-            self.restricted += len(entries)
+            if hidden is not None:
+                hidden.insert(key, None)
         self.by_unid[document.unid] = (parent, tuple(key for key, _ in entries))
 
     def remove(self, unid: str) -> None:
@@ -114,13 +122,26 @@ class ViewIndex(Persistent):
             return
         parent, keys = placed
         tree = self.responses.get(parent) if parent else self.entries
+        readers = tree.get(keys[0])[2]
         for key in keys:
-            row = tree.get(key)
-            if row is not None and row[2] is not None:
-                self.restricted -= 1
             tree.remove(key)
         if parent and not len(tree):
             del self.responses[parent]
+        if readers is not None and not parent:
+            hidden = self.restricted[readers]
+            for key in keys:
+                hidden.remove(key)
+            if not len(hidden):
+                del self.restricted[readers]
+
+    def hidden_count(self, may_see, low, high) -> int:
+        """Top-level rows in ``[low, high)`` (keys; None: unbounded) that ``may_see`` refuses."""
+        hidden = 0
+        for readers, tree in self.restricted.items():
+            if not may_see(readers):
+                hidden += tree.rank(high) if high is not None else len(tree)
+                hidden -= tree.rank(low) if low is not None else 0
+        return hidden
 
     def children(self, unid: str) -> CountedTree | None:
         return self.responses.get(unid)

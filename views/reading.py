@@ -2,10 +2,11 @@
 
 Every row passes the visibility gate: ``may_see(readers)`` comes from
 ``core.access`` for the caller, and a row it refuses is neither shown nor
-counted.  When no row of the view has Readers (``index.restricted == 0``),
-offsets and counts come straight from the counted tree; otherwise they are
-worked out by walking the rows the caller may see, which is exact and costs
-in proportion to the rows passed.
+counted.  Counts come from the counted trees: a range's rows minus, for each
+set of reader names the caller may not see, that set's rows in the range —
+one descent per set.  Offsets come straight from the tree when the caller may
+see every row; otherwise a page from an offset walks the visible rows before
+it (a page from a key never does).
 """
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ class ViewReader:
         self.view = definition
         self.index = index
         self.may_see = may_see
-        self.filtered = index.restricted > 0
+        self.filtered = any(not may_see(readers) for readers in index.restricted.keys())
 
     # -- rows --------------------------------------------------------------
     def _row(self, row: tuple, position: str) -> dict[str, object]:
@@ -84,18 +85,20 @@ class ViewReader:
             raise BadRequest(f"view {self.view.name} is not sorted: it has no keys to look up")
         return (column_key(value, sorted_columns[0].sort),)
 
-    def _range(self, query: Query) -> tuple[int, int]:
-        """Positions ``[low, high)`` of the top-level entries the query covers."""
-        entries = self.index.entries
-        if query.category is not None:
-            prefix = self._first_key(query.category)
-            return entries.rank(prefix), entries.rank(prefix + (HIGHEST,))
-        if query.key is not None:
-            prefix = self._first_key(query.key)
-            return entries.rank(prefix), entries.rank(prefix + (HIGHEST,))
+    def _bounds(self, query: Query) -> tuple[tuple | None, tuple | None]:
+        """The keys ``[low, high)`` of the top-level entries the query covers (None: unbounded)."""
+        exact = query.category if query.category is not None else query.key
+        if exact is not None:
+            prefix = self._first_key(exact)
+            return prefix, prefix + (HIGHEST,)
         if query.startkey is not None:
-            return entries.rank(self._first_key(query.startkey)), len(entries)
-        return 0, len(entries)
+            return self._first_key(query.startkey), None
+        return None, None
+
+    def _positions(self, low: tuple | None, high: tuple | None) -> tuple[int, int]:
+        entries = self.index.entries
+        return (entries.rank(low) if low is not None else 0,
+                entries.rank(high) if high is not None else len(entries))
 
     def _entries(self, low: int, high: int, descending: bool) -> Iterator[tuple]:
         entries = self.index.entries
@@ -103,17 +106,20 @@ class ViewReader:
             return itertools.islice(entries.items_backwards(len(entries) - high), high - low)
         return itertools.islice(entries.items(low), high - low)
 
-    def _count(self, low: int, high: int) -> int:
+    def _count(self, low: tuple | None, high: tuple | None) -> int:
+        """Visible top-level rows between two keys."""
+        first, last = self._positions(low, high)
         if not self.filtered:
-            return high - low
-        return sum(1 for _ in self._visible(self._entries(low, high, False)))
+            return last - first
+        return last - first - self.index.hidden_count(self.may_see, low, high)
 
     # -- pages -------------------------------------------------------------
     def read(self, query: Query) -> dict[str, object]:
-        low, high = self._range(query)
+        low_key, high_key = self._bounds(query)
+        low, high = self._positions(low_key, high_key)
         if self.view.categories and query.category is None and not query.expand:
             return self._categories(low, high, query)
-        total = self._count(low, high)
+        total = self._count(low_key, high_key)
         if self.filtered:
             visible = self._visible(self._entries(low, high, query.descending))
             page = itertools.islice(visible, query.start, query.start + query.count)
@@ -133,15 +139,14 @@ class ViewReader:
         return {"total": total, "rows": rows}
 
     def _category_row(self, category_key: tuple, row: tuple, position: int | None) -> dict:
-        entries = self.index.entries
-        low, high = entries.rank((category_key,)), entries.rank((category_key, HIGHEST))
-        out: dict[str, object] = {"@category": row[1][0], "@count": self._count(low, high)}
+        low_key, high_key = (category_key,), (category_key, HIGHEST)
+        out: dict[str, object] = {"@category": row[1][0], "@count": self._count(low_key, high_key)}
         if position is not None:
             out["@position"] = str(position)
         totals = [i for i, c in enumerate(self.view.columns) if c.totals]
         if totals:
             sums = dict.fromkeys(totals, 0)
-            for _, member in self._visible(self._entries(low, high, False)):
+            for _, member in self._visible(self._entries(*self._positions(low_key, high_key), False)):
                 for i in totals:
                     value = member[1][i]
                     sums[i] += sum(v for v in (value if isinstance(value, list) else [value])
@@ -157,7 +162,7 @@ class ViewReader:
         while position < high:
             key, row = next(entries.items(position))
             upper = entries.rank((key[0], HIGHEST))
-            if self._count(position, upper):
+            if self._count((key[0],), (key[0], HIGHEST)):
                 found.append((key[0], row))
             position = upper
         if query.descending:
@@ -165,4 +170,5 @@ class ViewReader:
         chosen = found[query.start:query.start + query.count]
         rows = [self._category_row(key, row, query.start + n) for n, (key, row) in
                 enumerate(chosen, start=1)]
-        return {"total": self._count(low, high), "categories": len(found), "rows": rows}
+        total = sum(self._count((key,), (key, HIGHEST)) for key, _ in found)
+        return {"total": total, "categories": len(found), "rows": rows}

@@ -196,3 +196,25 @@ def test_a_document_whose_formula_fails_is_left_out_and_the_view_keeps_working(a
     api.post_json(DOCS, {"Form": "Memo", "Pages": 1})
     assert [r["Double"] for r in api.get(f"{VIEWS}/Doubled").json["rows"]] == [2, 6]
     assert any(bad["@unid"] in record.getMessage() for record in caplog.records)
+
+
+def test_a_document_in_conflict_is_marked_in_the_view(app, api):
+    from core.document import Revision
+    from core.writes import Writer
+
+    memo = api.post_json(DOCS, {"Form": "Memo", "Dept": "Управление ЖКХ", "Subject": "База"}).json
+    api.put_json(f"{DOCS}/{memo['@unid']}", {"Form": "Memo", "Dept": "Управление ЖКХ", "Subject": "Здесь"},
+                 headers={"If-Match": memo["@rev"]})
+    connection = app.registry.zodb.open()
+    try:
+        database = server_root(connection).get_database("documents")
+        document = database.documents[memo["@unid"]]
+        Writer(app.registry.pm, "kzn-vakhitov", connection.transaction_manager).graft(
+            database, document, Revision("2-" + "f" * 32, memo["@rev"],
+                                         {"Form": "Memo", "Dept": "Управление ЖКХ", "Subject": "Там"},
+                                         updated_by="kzn-vakhitov", timestamp="2026-11-25T10:00:00.000Z"))
+        connection.transaction_manager.commit()
+    finally:
+        connection.close()
+    rows = api.get(f"{VIEWS}/MemosByDept", {"category": "Управление ЖКХ"}).json["rows"]
+    assert [(r["Subject"], r.get("@conflict")) for r in rows] == [("Там", True)]
