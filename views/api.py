@@ -7,6 +7,7 @@ worker while the old index keeps answering; its state says how far it is.
 from __future__ import annotations
 
 from core import access
+from core.api import add_json_views
 from core.api.body import int_param, json_body, page_size
 from core.api.contexts import DatabaseContext
 from core.exceptions import BadRequest
@@ -97,12 +98,10 @@ def includeme(config) -> None:
     config.add_route("views", "/api/databases/{db}/views", factory=DatabaseContext)
     config.add_route("view", "/api/databases/{db}/views/{view}", factory=ViewContext)
     config.add_route("view_design", "/api/databases/{db}/design/views/{view}", factory=ViewContext)
-    for view, route, method, permission in (
+    add_json_views(config, (
         (list_views, "views", "GET", access.READ),
         (read_view, "view", "GET", access.READ),
         (get_design, "view_design", "GET", access.READ),
         (put_design, "view_design", "PUT", access.DESIGN),
         (delete_design, "view_design", "DELETE", access.DESIGN),
-    ):
-        config.add_view(view, route_name=route, request_method=method, renderer="json",
-                        permission=permission)
+    ))

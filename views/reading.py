@@ -57,7 +57,7 @@ class ViewReader:
         self.view = definition
         self.index = index
         self.may_see = may_see
-        self.filtered = any(not may_see(readers) for readers in index.restricted.keys())
+        self.filtered = any(not may_see(readers) for readers in index.restricted)
 
     # -- rows --------------------------------------------------------------
     def _row(self, row: tuple, position: str) -> dict[str, object]:

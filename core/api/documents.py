@@ -11,6 +11,7 @@ import re
 from pyramid.response import Response
 
 from core import access
+from core.api import add_json_views
 from core.api.body import int_param, json_body, page_size, revision_from
 from core.api.contexts import DatabaseContext, DocumentContext
 from core.api.serialize import document_json, history_entry, written
@@ -156,7 +157,7 @@ def includeme(config) -> None:
     config.add_route("responses", base + "/{unid}/responses", factory=DocumentContext)
     config.add_route("history", base + "/{unid}/history", factory=DocumentContext)
     config.add_route("history_revision", base + "/{unid}/history/{rev}", factory=DocumentContext)
-    for view, route, method, permission in (
+    add_json_views(config, (
         (list_documents, "documents", "GET", access.READ),
         (create_documents, "documents", "POST", access.CREATE),
         (get_document, "document", "GET", access.READ),
@@ -166,6 +167,4 @@ def includeme(config) -> None:
         (list_responses, "responses", "GET", access.READ),
         (history, "history", "GET", access.READ),
         (history_revision, "history_revision", "GET", access.READ),
-    ):
-        config.add_view(view, route_name=route, request_method=method, renderer="json",
-                        permission=permission)
+    ))

@@ -3,9 +3,10 @@
 A ``FormulaError`` means the formula itself is wrong (bad syntax, an unknown
 @function, a wrong number of arguments, too long or too deep).  The designer
 must fix it, so it is a ``DomusError`` (422, kept with the others in
-``core.exceptions``) whose message and details name the place.  An ``EvaluationError`` means one document could not be evaluated (text
-where a number was needed, a budget exceeded): the view leaves that document
-out and logs why, so it is a plain exception that no client sees by itself.
+``core.exceptions``) whose message and details name the place.  An
+``EvaluationError`` means one document could not be evaluated (text where a
+number was needed, a budget exceeded): the view leaves that document out and
+logs why, so it is a plain exception that no client sees by itself.
 """
 from __future__ import annotations
 
