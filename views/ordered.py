@@ -8,8 +8,10 @@ cost one walk from the root to a leaf, and a change rewrites only the nodes on
 that path.
 
 Keys are tuples that compare with ``<`` (view sort keys); values are any
-picklable data (a view row).  Nodes are small persistent objects so a write
-touches a few kilobytes.  Removal drops empty nodes but does not rebalance:
+picklable data (a view row).  Nodes are small persistent objects, and a
+branch keeps its counts in an object of their own: an insert that splits
+nothing rewrites one leaf and a few short lists of numbers, not the keys of
+every branch above it.  Removal drops empty nodes but does not rebalance:
 the height never grows on removal, and inserts keep nodes full.
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Iterator
 
 from persistent import Persistent
 
-NODE_SIZE = 64  # entries per leaf and children per branch, at most
+NODE_SIZE = 32  # entries per leaf and children per branch, at most
 
 
 class _Leaf(Persistent):
@@ -31,16 +33,23 @@ class _Leaf(Persistent):
         return len(self.keys)
 
 
+class _Counts(Persistent):
+    """How many entries lie under each child of one branch (changes on every insert)."""
+
+    def __init__(self, values: list[int]) -> None:
+        self.values = values
+
+
 class _Branch(Persistent):
     """Children in key order; ``keys[i]`` is the smallest key under ``children[i]``."""
 
     def __init__(self, keys: list, children: list, counts: list[int]) -> None:
         self.keys = keys
         self.children = children
-        self.counts = counts
+        self.counts = _Counts(counts)
 
     def size(self) -> int:
-        return sum(self.counts)
+        return sum(self.counts.values)
 
     def child_for(self, key) -> int:
         return max(bisect_right(self.keys, key) - 1, 0)
@@ -76,7 +85,7 @@ class CountedTree(Persistent):
         node, before = self.root, 0
         while isinstance(node, _Branch):
             index = node.child_for(key)
-            before += sum(node.counts[:index])
+            before += sum(node.counts.values[:index])
             node = node.children[index]
         return before + bisect_left(node.keys, key)
 
@@ -98,7 +107,7 @@ class CountedTree(Persistent):
         if isinstance(node, _Leaf):
             yield from zip(node.keys[offset:], node.values[offset:], strict=True)
             return
-        for child, count in zip(node.children, node.counts, strict=True):
+        for child, count in zip(node.children, node.counts.values, strict=True):
             if offset >= count:
                 offset -= count
                 continue
@@ -118,7 +127,7 @@ class CountedTree(Persistent):
     def _leaf_at(self, position: int) -> tuple[_Leaf, int]:
         node = self.root
         while isinstance(node, _Branch):
-            for child, count in zip(node.children, node.counts, strict=True):
+            for child, count in zip(node.children, node.counts.values, strict=True):
                 if position < count:
                     node = child
                     break
@@ -155,22 +164,25 @@ class CountedTree(Persistent):
             return True, (right.keys[0], right)
         index = node.child_for(key)
         added, split = self._insert(node.children[index], key, value)
+        counts = node.counts.values
         if index == 0 and key < node.keys[0]:
             node.keys[0] = key
+            node._p_changed = True
         if added:
-            node.counts[index] += 1
-        if split is not None:
-            child = node.children[index]
-            node.counts[index] = child.size()
-            node.keys.insert(index + 1, split[0])
-            node.children.insert(index + 1, split[1])
-            node.counts.insert(index + 1, split[1].size())
-        node._p_changed = True
-        if split is None or len(node.children) <= self.node_size:
+            counts[index] += 1
+            node.counts._p_changed = True
+        if split is None:
+            return added, None
+        counts[index] = node.children[index].size()
+        counts.insert(index + 1, split[1].size())
+        node.keys.insert(index + 1, split[0])
+        node.children.insert(index + 1, split[1])
+        node._p_changed = node.counts._p_changed = True
+        if len(node.children) <= self.node_size:
             return added, None
         half = len(node.children) // 2
-        right = _Branch(node.keys[half:], node.children[half:], node.counts[half:])
-        del node.keys[half:], node.children[half:], node.counts[half:]
+        right = _Branch(node.keys[half:], node.children[half:], counts[half:])
+        del node.keys[half:], node.children[half:], counts[half:]
         return added, (right.keys[0], right)
 
     def remove(self, key) -> bool:
@@ -196,12 +208,15 @@ class CountedTree(Persistent):
         child = node.children[index]
         if not self._remove(child, key):
             return False
-        node.counts[index] -= 1
-        if node.counts[index] == 0:
-            del node.keys[index], node.children[index], node.counts[index]
-        else:
+        counts = node.counts.values
+        counts[index] -= 1
+        node.counts._p_changed = True
+        if counts[index] == 0:
+            del node.keys[index], node.children[index], counts[index]
+            node._p_changed = True
+        elif node.keys[index] != child.keys[0]:
             node.keys[index] = child.keys[0]
-        node._p_changed = True
+            node._p_changed = True
         return True
 
     def clear(self) -> None:
