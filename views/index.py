@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import marshal
 from datetime import date, datetime
 
 from BTrees.OOBTree import OOBTree
@@ -27,7 +28,7 @@ from persistent import Persistent
 from views.collation import TAIL, column_key
 from views.definition import ViewDefinition
 from views.formula import Environment, EvaluationError
-from views.ordered import CountedTree
+from views.ordered import MARSHAL_VERSION, CountedTree
 
 log = logging.getLogger(__name__)
 MAX_EXPANSION = 100  # rows one document may contribute through multi-value columns
@@ -87,7 +88,7 @@ class ViewIndex(Persistent):
         self.definition = definition  # the raw definition this index was built from
         self.entries = CountedTree()
         self.responses = OOBTree()  # parent UNID -> CountedTree of response rows
-        self.by_unid = OOBTree()  # UNID -> (parent UNID or None, keys)
+        self.by_unid = OOBTree()  # UNID -> marshal of (parent UNID or None, [keys])
         # Top-level rows with Readers, again, per set of reader names: a caller's count in any
         # key range is the range's count minus the rows of the sets they may not see.
         self.restricted = OOBTree()  # sorted reader names -> CountedTree of keys
@@ -114,13 +115,13 @@ class ViewIndex(Persistent):
             tree.insert(key, row)
             if hidden is not None:
                 hidden.insert(key, None)
-        self.by_unid[document.unid] = (parent, tuple(key for key, _ in entries))
+        self.by_unid[document.unid] = marshal.dumps((parent, [key for key, _ in entries]), MARSHAL_VERSION)
 
     def remove(self, unid: str) -> None:
         placed = self.by_unid.pop(unid, None)
         if placed is None:
             return
-        parent, keys = placed
+        parent, keys = marshal.loads(placed)
         tree = self.responses.get(parent) if parent else self.entries
         readers = tree.get(keys[0])[2]
         for key in keys:

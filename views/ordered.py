@@ -13,21 +13,37 @@ branch keeps its counts in an object of their own: an insert that splits
 nothing rewrites one leaf and a few short lists of numbers, not the keys of
 every branch above it.  Removal drops empty nodes but does not rebalance:
 the height never grows on removal, and inserts keep nodes full.
+
+Keys and values are plain data (tuples, lists, text, numbers, None), and a
+node stores them as one ``marshal`` string: ZODB's pickler calls back into
+Python for every object it writes, so a leaf of a few hundred small tuples
+would cost more to save than everything else in a document's save.  (An index
+is derived data: a Python whose marshal format changed rebuilds it.)
 """
 from __future__ import annotations
 
+import marshal
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 
 from persistent import Persistent
 
+MARSHAL_VERSION = 4
 NODE_SIZE = 32  # entries per leaf and children per branch, at most
 
 
 class _Leaf(Persistent):
+    """Sorted keys and their values; stored as one ``marshal`` string (see the module's note)."""
+
     def __init__(self, keys: list | None = None, values: list | None = None) -> None:
         self.keys = keys or []
         self.values = values or []
+
+    def __getstate__(self) -> bytes:
+        return marshal.dumps((self.keys, self.values), MARSHAL_VERSION)
+
+    def __setstate__(self, state: bytes) -> None:
+        self.keys, self.values = marshal.loads(state)
 
     def size(self) -> int:
         return len(self.keys)
@@ -39,6 +55,12 @@ class _Counts(Persistent):
     def __init__(self, values: list[int]) -> None:
         self.values = values
 
+    def __getstate__(self) -> bytes:
+        return marshal.dumps(self.values, MARSHAL_VERSION)
+
+    def __setstate__(self, state: bytes) -> None:
+        self.values = marshal.loads(state)
+
 
 class _Branch(Persistent):
     """Children in key order; ``keys[i]`` is the smallest key under ``children[i]``."""
@@ -47,6 +69,13 @@ class _Branch(Persistent):
         self.keys = keys
         self.children = children
         self.counts = _Counts(counts)
+
+    def __getstate__(self) -> tuple:
+        return marshal.dumps(self.keys, MARSHAL_VERSION), self.children, self.counts
+
+    def __setstate__(self, state: tuple) -> None:
+        keys, self.children, self.counts = state
+        self.keys = marshal.loads(keys)
 
     def size(self) -> int:
         return sum(self.counts.values)
