@@ -9,6 +9,7 @@ reaches the end it is exact and replaces the old one.
 """
 from __future__ import annotations
 
+import marshal
 from datetime import datetime
 
 from BTrees.OOBTree import OOBTree
@@ -17,6 +18,7 @@ from persistent import Persistent
 from core.exceptions import NotFound
 from views.definition import ViewDefinition, parse_view
 from views.index import ViewIndex
+from views.ordered import MARSHAL_VERSION
 
 BUILD_BATCH = 2000
 
@@ -41,6 +43,27 @@ class ViewCatalog(Persistent):
     def __init__(self) -> None:
         self.indexes = OOBTree()  # view name -> ViewIndex (ready)
         self.builds = OOBTree()  # view name -> Build (pending)
+        # UNID -> marshal of {index id: placement}: where each index holds the document's rows.
+        self.locations = OOBTree()
+
+    def active(self) -> dict[str, ViewIndex]:
+        """Index id -> index, for every ready and pending index."""
+        found = {index.id: index for index in self.indexes.values()}
+        found.update((build.index.id, build.index) for build in self.builds.values())
+        return found
+
+    def placements(self, unid: str) -> dict[str, list]:
+        record = self.locations.get(unid)
+        return marshal.loads(record) if record is not None else {}
+
+    def place(self, unid: str, placements: dict[str, list], live_ids) -> None:
+        """Store a document's placements, dropping those of indexes no longer in ``live_ids``."""
+        live = {index_id: placed for index_id, placed in placements.items()
+                if placed is not None and index_id in live_ids}
+        if live:
+            self.locations[unid] = marshal.dumps(live, MARSHAL_VERSION)
+        elif unid in self.locations:
+            del self.locations[unid]
 
 
 def catalog_of(database) -> ViewCatalog:
@@ -92,12 +115,14 @@ def update_document(database, document, now: datetime | None = None) -> None:
     """Bring every ready index, and every pending one already past it, in step with ``document``."""
     catalog = catalog_of(database)
     views = definitions(database)
-    for name, index in catalog.indexes.items():
+    placements = catalog.placements(document.unid)
+    due = [(name, index) for name, index in catalog.indexes.items()] + [
+        (name, build.index) for name, build in catalog.builds.items() if build.passed(document.unid)
+    ]
+    for name, index in due:
         if name in views:
-            index.update(views[name], document, now)
-    for name, build in catalog.builds.items():
-        if name in views and build.passed(document.unid):
-            build.index.update(views[name], document, now)
+            placements[index.id] = index.update(views[name], document, now, placements.get(index.id))
+    catalog.place(document.unid, placements, catalog.active())
 
 
 def build_step(database, name: str, batch: int = BUILD_BATCH, now: datetime | None = None) -> bool:
@@ -108,10 +133,13 @@ def build_step(database, name: str, batch: int = BUILD_BATCH, now: datetime | No
         return True
     view = definition(database, name)
     documents = database.documents.items(min=build.cursor, excludemin=build.cursor is not None)
+    index, live_ids = build.index, catalog.active()
     for count, (unid, document) in enumerate(documents):
         if count == batch:
             return False
-        build.index.update(view, document, now)
+        placements = catalog.placements(unid)
+        placements[index.id] = index.update(view, document, now, placements.get(index.id))
+        catalog.place(unid, placements, live_ids)
         build.cursor = unid
         build.done += 1
     catalog.indexes[name] = build.index

@@ -12,14 +12,16 @@ plus what the gate needs to hide it without loading the document.
 
 In a view with ``responses``, response documents are not sorted among the
 main documents but kept per parent and shown under it, as Domino shows them.
-``by_unid`` remembers where each document's rows are, so an update removes
-exactly the old rows before adding the new ones.
+``update`` returns a *placement* (the parent and the keys of the rows it
+made) and takes the previous one, so an update removes exactly the old rows;
+the catalog keeps every view's placements of a document in one record, so a
+save rewrites one locator, not one per view.
 """
 from __future__ import annotations
 
 import itertools
 import logging
-import marshal
+import os
 from datetime import date, datetime
 
 from BTrees.OOBTree import OOBTree
@@ -28,7 +30,7 @@ from persistent import Persistent
 from views.collation import TAIL, column_key
 from views.definition import ViewDefinition
 from views.formula import Environment, EvaluationError
-from views.ordered import MARSHAL_VERSION, CountedTree
+from views.ordered import CountedTree
 
 log = logging.getLogger(__name__)
 MAX_EXPANSION = 100  # rows one document may contribute through multi-value columns
@@ -85,20 +87,22 @@ class ViewIndex(Persistent):
     """The rows of one view over one database."""
 
     def __init__(self, definition: dict) -> None:
+        self.id = os.urandom(6).hex()  # names this index's placements in the catalog
         self.definition = definition  # the raw definition this index was built from
         self.entries = CountedTree()
         self.responses = OOBTree()  # parent UNID -> CountedTree of response rows
-        self.by_unid = OOBTree()  # UNID -> marshal of (parent UNID or None, [keys])
         # Top-level rows with Readers, again, per set of reader names: a caller's count in any
         # key range is the range's count minus the rows of the sets they may not see.
         self.restricted = OOBTree()  # sorted reader names -> CountedTree of keys
 
-    def update(self, definition: ViewDefinition, document, now: datetime | None = None) -> None:
-        """Replace ``document``'s rows by what it shows now."""
-        self.remove(document.unid)
+    def update(self, definition: ViewDefinition, document, now: datetime | None = None,
+               placement: list | None = None) -> list | None:
+        """Replace ``document``'s rows (at ``placement``) by what it shows now; the new placement."""
+        if placement is not None:
+            self.remove(placement)
         entries = rows_for(definition, document, now)
         if not entries:
-            return
+            return None
         parent = document.current().parent_unid if definition.responses else None
         tree = self.entries
         if parent:
@@ -115,13 +119,11 @@ class ViewIndex(Persistent):
             tree.insert(key, row)
             if hidden is not None:
                 hidden.insert(key, None)
-        self.by_unid[document.unid] = marshal.dumps((parent, [key for key, _ in entries]), MARSHAL_VERSION)
+        return [parent, [key for key, _ in entries]]
 
-    def remove(self, unid: str) -> None:
-        placed = self.by_unid.pop(unid, None)
-        if placed is None:
-            return
-        parent, keys = marshal.loads(placed)
+    def remove(self, placement: list) -> None:
+        """Take out the rows at ``placement`` (what ``update`` returned)."""
+        parent, keys = placement
         tree = self.responses.get(parent) if parent else self.entries
         readers = tree.get(keys[0])[2]
         for key in keys:

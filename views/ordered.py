@@ -89,11 +89,11 @@ class CountedTree(Persistent):
 
     def __init__(self, node_size: int = NODE_SIZE) -> None:
         self.root: _Leaf | _Branch = _Leaf()
-        self.count = 0
         self.node_size = node_size
 
     def __len__(self) -> int:
-        return self.count
+        """From the root's counts: no counter of our own, so an insert leaves this object alone."""
+        return self.root.size()
 
     # -- lookup ----------------------------------------------------------
     def get(self, key, default=None):
@@ -124,7 +124,7 @@ class CountedTree(Persistent):
 
     def items(self, offset: int = 0) -> Iterator[tuple[object, object]]:
         """Entries in key order from position ``offset``."""
-        if offset >= self.count:
+        if offset >= len(self):
             return
         yield from self._walk(self.root, max(offset, 0))
 
@@ -145,7 +145,7 @@ class CountedTree(Persistent):
 
     def items_backwards(self, offset: int = 0) -> Iterator[tuple[object, object]]:
         """Entries in descending key order, skipping the last ``offset``."""
-        position = self.count - 1 - max(offset, 0)
+        position = len(self) - 1 - max(offset, 0)
         while position >= 0:
             # Walk leaf by leaf from the end: each step is one descent, then a slice.
             leaf, start = self._leaf_at(position)
@@ -171,8 +171,6 @@ class CountedTree(Persistent):
             left = self.root
             self.root = _Branch([left.keys[0], split[0]], [left, split[1]],
                                 [left.size(), split[1].size()])
-        if added:
-            self.count += 1
         return added
 
     def _insert(self, node, key, value):
@@ -218,7 +216,6 @@ class CountedTree(Persistent):
         """Remove ``key``; True if it was there."""
         removed = self._remove(self.root, key)
         if removed:
-            self.count -= 1
             while isinstance(self.root, _Branch) and len(self.root.children) == 1:
                 self.root = self.root.children[0]
             if isinstance(self.root, _Branch) and not self.root.children:
@@ -250,4 +247,3 @@ class CountedTree(Persistent):
 
     def clear(self) -> None:
         self.root = _Leaf()
-        self.count = 0
