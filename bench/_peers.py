@@ -36,6 +36,20 @@ def save_results(area: str, results: dict) -> Path:
     return path
 
 
+def npm_install(package: str, version: str) -> Path:
+    """``package@version`` from npm into bench/.cache/PACKAGE, the first time; its node_modules."""
+    prefix = CACHE / package
+    modules = prefix / "node_modules"
+    if not (modules / package / "package.json").exists():
+        if shutil.which("npm") is None or shutil.which("node") is None:
+            raise RuntimeError(f"node and npm are needed to install {package} for the comparison")
+        prefix.mkdir(parents=True, exist_ok=True)
+        print(f"installing {package} {version} into {prefix} …", flush=True)
+        subprocess.run(["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
+                        "--loglevel=error", f"{package}@{version}"], check=True)
+    return modules
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -158,16 +172,7 @@ class PouchPeer(Peer):
 
     @staticmethod
     def install() -> Path:
-        prefix = CACHE / "pouchdb-server"
-        binary = prefix / "node_modules" / ".bin" / "pouchdb-server"
-        if not binary.exists():
-            if shutil.which("npm") is None:
-                raise RuntimeError("npm is needed to install pouchdb-server for the comparison")
-            prefix.mkdir(parents=True, exist_ok=True)
-            print(f"installing pouchdb-server {POUCH_VERSION} into {prefix} …", flush=True)
-            subprocess.run(["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
-                            "--loglevel=error", f"pouchdb-server@{POUCH_VERSION}"], check=True)
-        return binary
+        return npm_install("pouchdb-server", POUCH_VERSION) / ".bin" / "pouchdb-server"
 
     def start(self, probe_id: str | None = None) -> float:
         self.probe_id = probe_id

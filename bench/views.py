@@ -84,7 +84,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.append(str(HERE))
 
 import ZODB  # noqa: E402
-from _peers import CACHE, rss_mib, save_results  # noqa: E402
+from _peers import CACHE, npm_install, rss_mib, save_results  # noqa: E402
 from BTrees.OOBTree import OOBTree  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 from ZODB.DemoStorage import DemoStorage  # noqa: E402
@@ -517,16 +517,7 @@ POUCH_SKIPS = 100  # skip+limit costs PouchDB time in proportion to the offset: 
 
 def install_pouch() -> Path:
     """pouchdb-node from npm into bench/.cache, the first time; its node_modules folder."""
-    prefix = CACHE / "pouchdb-node"
-    modules = prefix / "node_modules"
-    if not (modules / "pouchdb-node" / "package.json").exists():
-        if shutil.which("npm") is None or shutil.which("node") is None:
-            raise RuntimeError("node and npm are needed to install pouchdb-node for the comparison")
-        prefix.mkdir(parents=True, exist_ok=True)
-        print(f"installing pouchdb-node {POUCH_NODE_VERSION} into {prefix} …", flush=True)
-        subprocess.run(["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
-                        "--loglevel=error", f"pouchdb-node@{POUCH_NODE_VERSION}"], check=True)
-    return modules
+    return npm_install("pouchdb-node", POUCH_NODE_VERSION)
 
 
 def measure_pouch(args: argparse.Namespace, plan: dict, scratch: Path) -> dict:
