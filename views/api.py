@@ -47,10 +47,10 @@ def list_views(context, request):
 
 def read_view(context, request):
     database, name = context.database, context.view_name
-    view = catalog.definition(database, name)
-    index = catalog.catalog_of(database).indexes.get(name)
-    if index is None:
+    serving = catalog.serving(database, name)
+    if serving is None:
         return {"total": 0, "rows": [], **catalog.state(database, name)}
+    view, index = serving
     query = Query(
         start=int_param(request, "start", 0, 0),
         count=page_size(request, "count"),

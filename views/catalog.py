@@ -1,24 +1,30 @@
 """The views of one database: their definitions (in the design) and their indexes (beside it).
 
 Each view in ``database.design["views"]`` has a ready index that every save
-updates in its own transaction, so a view is never stale.  A new or changed
-view gets a *pending* index that the server's worker builds in batches, in
-UNID order, while the old index (if any) keeps serving; saves of documents
-the build has already passed update the pending index too, so when the build
-reaches the end it is exact and replaces the old one.
+updates in its own transaction, so a view is never stale.  A save takes out
+the rows the document's previous state put in (computed again from that
+state: ``indexed`` remembers which revision and change it was) and puts in
+the rows of its new state.
+
+A new or changed view gets a *pending* index that the server's worker builds
+in batches, in feed order, reading states from the summary log
+(``views.summaries``), while the old index (if any) keeps serving.  A save of
+a document the build has already passed takes its old rows out of the
+pending index too; its new change lies ahead of the build, which puts the new
+rows in when it gets there.  When the build reaches the end of the feed it is
+exact and replaces the old index.
 """
 from __future__ import annotations
 
-import marshal
-from datetime import datetime
+from datetime import UTC, datetime
 
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
 from core.exceptions import NotFound
 from views.definition import ViewDefinition, parse_view
-from views.index import ViewIndex
-from views.ordered import MARSHAL_VERSION
+from views.index import ViewIndex, state_of
+from views.summaries import SummaryLog
 
 BUILD_BATCH = 2000
 
@@ -28,12 +34,9 @@ class Build(Persistent):
 
     def __init__(self, index: ViewIndex, total: int) -> None:
         self.index = index
-        self.cursor: str | None = None  # the last UNID indexed; None before the first
+        self.cursor = 0  # the feed sequence number of the last change indexed
         self.done = 0
         self.total = total
-
-    def passed(self, unid: str) -> bool:
-        return self.cursor is not None and unid <= self.cursor
 
     def describe(self) -> dict[str, int]:
         return {"done": self.done, "total": self.total}
@@ -43,27 +46,9 @@ class ViewCatalog(Persistent):
     def __init__(self) -> None:
         self.indexes = OOBTree()  # view name -> ViewIndex (ready)
         self.builds = OOBTree()  # view name -> Build (pending)
-        # UNID -> marshal of {index id: placement}: where each index holds the document's rows.
-        self.locations = OOBTree()
-
-    def active(self) -> dict[str, ViewIndex]:
-        """Index id -> index, for every ready and pending index."""
-        found = {index.id: index for index in self.indexes.values()}
-        found.update((build.index.id, build.index) for build in self.builds.values())
-        return found
-
-    def placements(self, unid: str) -> dict[str, list]:
-        record = self.locations.get(unid)
-        return marshal.loads(record) if record is not None else {}
-
-    def place(self, unid: str, placements: dict[str, list], live_ids) -> None:
-        """Store a document's placements, dropping those of indexes no longer in ``live_ids``."""
-        live = {index_id: placed for index_id, placed in placements.items()
-                if placed is not None and index_id in live_ids}
-        if live:
-            self.locations[unid] = marshal.dumps(live, MARSHAL_VERSION)
-        elif unid in self.locations:
-            del self.locations[unid]
+        # UNID -> (revision, feed sequence number) of the state its rows in every index came from.
+        self.indexed = OOBTree()
+        self.summaries = SummaryLog()
 
 
 def catalog_of(database) -> ViewCatalog:
@@ -91,18 +76,26 @@ def definition(database, name: str) -> ViewDefinition:
     return found
 
 
+def _new_index(database, name: str, now: datetime | None) -> ViewIndex:
+    """An empty index of ``name``; one using @Today or @Now gets a clock (``now`` or the present)."""
+    if definition(database, name).uses_time:
+        return ViewIndex(dict(database.design["views"][name]), now or datetime.now(UTC))
+    return ViewIndex(dict(database.design["views"][name]))
+
+
 def start_empty(database) -> None:
     """A new, empty database: every view's index is ready at once."""
     catalog = catalog_of(database)
-    for name, raw in database.design.get("views", {}).items():
-        catalog.indexes[name] = ViewIndex(dict(raw))
+    for name in database.design.get("views", {}):
+        catalog.indexes[name] = _new_index(database, name, None)
 
 
-def schedule_build(database, name: str) -> None:
-    """Start building ``name``'s index from its current definition (the old one keeps serving)."""
-    catalog = catalog_of(database)
-    catalog.builds[name] = Build(ViewIndex(dict(database.design["views"][name])),
-                                 database.document_count())
+def schedule_build(database, name: str, now: datetime | None = None) -> None:
+    """Start building ``name``'s index from its current definition (the old one keeps serving).
+
+    ``now`` is the clock of a view using @Today or @Now (the time of the build).
+    """
+    catalog_of(database).builds[name] = Build(_new_index(database, name, now), database.document_count())
 
 
 def forget(database, name: str) -> None:
@@ -111,46 +104,57 @@ def forget(database, name: str) -> None:
     catalog.builds.pop(name, None)
 
 
-def update_document(database, document, now: datetime | None = None) -> None:
+def serving(database, name: str) -> tuple[ViewDefinition, ViewIndex] | None:
+    """The ready index of view ``name`` and the definition it was built from (None while building)."""
+    definition(database, name)  # an unknown view is a 404 even while an old index lingers
+    index = catalog_of(database).indexes.get(name)
+    return (index.view(name), index) if index is not None else None
+
+
+def update_document(database, document) -> None:
     """Bring every ready index, and every pending one already past it, in step with ``document``."""
     catalog = catalog_of(database)
-    views = definitions(database)
-    placements = catalog.placements(document.unid)
-    due = [(name, index) for name, index in catalog.indexes.items()] + [
-        (name, build.index) for name, build in catalog.builds.items() if build.passed(document.unid)
-    ]
-    for name, index in due:
-        if name in views:
-            placements[index.id] = index.update(views[name], document, now, placements.get(index.id))
-    catalog.place(document.unid, placements, catalog.active())
+    previous = catalog.indexed.get(document.unid)
+    old = None
+    if previous is not None and previous[0] in document.bodies:
+        old = state_of(document, document.bodies[previous[0]])
+    new = state_of(document)
+    for name, index in catalog.indexes.items():
+        view = index.view(name)
+        if old is not None:
+            index.discard(view, old)
+        index.add(view, new)
+    if old is not None:
+        for name, build in catalog.builds.items():
+            if previous[1] <= build.cursor:
+                build.index.discard(build.index.view(name), old)
+    catalog.indexed[document.unid] = (document.winner, document.seq)
 
 
-def build_step(database, name: str, batch: int = BUILD_BATCH, now: datetime | None = None) -> bool:
-    """Index the next ``batch`` documents of a pending build; True once it is done and serving."""
+def build_step(database, name: str, batch: int = BUILD_BATCH) -> bool:
+    """Index the next ``batch`` changes of a pending build; True once it is done and serving."""
     catalog = catalog_of(database)
     build = catalog.builds.get(name)
     if build is None:
         return True
-    view = definition(database, name)
-    documents = database.documents.items(min=build.cursor, excludemin=build.cursor is not None)
-    index, live_ids = build.index, catalog.active()
-    for count, (unid, document) in enumerate(documents):
+    index, summaries = build.index, catalog.summaries
+    view = index.view(name)
+    for count, (seq, unid) in enumerate(database.feed_after(build.cursor)):
         if count == batch:
             return False
-        placements = catalog.placements(unid)
-        placements[index.id] = index.update(view, document, now, placements.get(index.id))
-        catalog.place(unid, placements, live_ids)
-        build.cursor = unid
+        state = summaries.state(seq)
+        index.add(view, state if state is not None else state_of(database.documents[unid]))
+        build.cursor = seq
         build.done += 1
-    catalog.indexes[name] = build.index
+    catalog.indexes[name] = index
     del catalog.builds[name]
     return True
 
 
 def rebuild(database, name: str, now: datetime | None = None) -> None:
     """Build a view's index to the end in this transaction (tests, the CLI, small databases)."""
-    schedule_build(database, name)
-    while not build_step(database, name, now=now):
+    schedule_build(database, name, now)
+    while not build_step(database, name):
         pass
 
 

@@ -12,28 +12,55 @@ plus what the gate needs to hide it without loading the document.
 
 In a view with ``responses``, response documents are not sorted among the
 main documents but kept per parent and shown under it, as Domino shows them.
-``update`` returns a *placement* (the parent and the keys of the rows it
-made) and takes the previous one, so an update removes exactly the old rows;
-the catalog keeps every view's placements of a document in one record, so a
-save rewrites one locator, not one per view.
+
+Rows are a pure function of the view, the document's state (a ``State``: its
+items and metadata at one revision) and the index's ``now``: so the rows a
+document has in an index are found again by computing them from the state
+they were made from, and no per-document record of keys is written on a save.
 """
 from __future__ import annotations
 
 import itertools
 import logging
-import os
 from datetime import date, datetime
+from typing import NamedTuple
 
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
 from views.collation import TAIL, column_key
-from views.definition import ViewDefinition
+from views.definition import ViewDefinition, parse_view
 from views.formula import Environment, EvaluationError
 from views.ordered import CountedTree
 
 log = logging.getLogger(__name__)
 MAX_EXPANSION = 100  # rows one document may contribute through multi-value columns
+
+
+class State(NamedTuple):
+    """What a view may read of one document at one revision."""
+
+    unid: str
+    rev: str
+    created: str
+    modified: str
+    parent_unid: str | None
+    deleted: bool
+    readers: tuple[str, ...] | None  # sorted folded names, None: everyone may read
+    conflict: bool
+    items: dict
+
+
+def state_of(document, revision=None) -> State:
+    """``document`` as it is now, or at ``revision`` (one of its revisions) for the keys it had then.
+
+    Readers and the conflict mark are the document's current ones: they are row values, not
+    parts of a key, so an older state needs them only to be complete.
+    """
+    current = revision if revision is not None else document.current()
+    return State(document.unid, current.rev, document.created, current.timestamp, current.parent_unid,
+                 current.deleted, tuple(sorted(document.readers)) if document.readers else None,
+                 len(document.tree) > 1 and bool(document.conflicts()), current.items)
 
 
 def _display(values: list) -> object:
@@ -42,27 +69,19 @@ def _display(values: list) -> object:
     return shown[0] if len(shown) == 1 else shown
 
 
-def document_environment(document, now: datetime | None) -> Environment:
-    current = document.current()
-    return Environment(items=current.items, unid=document.unid, parent_unid=current.parent_unid,
-                       created=document.created, modified=current.timestamp,
-                       user_name="", now=now)
-
-
-def rows_for(definition: ViewDefinition, document, now: datetime | None = None) -> list[tuple]:
-    """The ``(key, row)`` entries ``document`` has in the view (none if not selected)."""
-    if document.deleted:
+def rows_for(definition: ViewDefinition, state: State, now: datetime | None = None) -> list[tuple]:
+    """The ``(key, row)`` entries a document in ``state`` has in the view (none if not selected)."""
+    if state.deleted:
         return []
-    environment = document_environment(document, now)
+    environment = Environment(items=state.items, unid=state.unid, parent_unid=state.parent_unid,
+                              created=state.created, modified=state.modified, user_name="", now=now)
     try:
         if not definition.selection.test(environment):
             return []
         values = [column.value.evaluate(environment) for column in definition.columns]
     except EvaluationError as error:
-        log.warning("view %s leaves out document %s: %s", definition.name, document.unid, error)
+        log.warning("view %s leaves out document %s: %s", definition.name, state.unid, error)
         return []
-    readers = tuple(sorted(document.readers)) if document.readers else None
-    conflict = len(document.tree) > 1 and bool(document.conflicts())
     choices = [
         (values[i] or [""]) if column.multiple else [(values[i] or [""])[0]]
         for i, column in enumerate(definition.columns)
@@ -74,65 +93,75 @@ def rows_for(definition: ViewDefinition, document, now: datetime | None = None) 
             for i, column in enumerate(definition.columns) if column.sort != "none"
         )
         if not definition.sorted_columns:
-            key = ((TAIL - 1, document.created),)  # unsorted views list documents as created
+            key = ((TAIL - 1, state.created),)  # unsorted views list documents as created
         shown = tuple(
             _display([combination[i]] if column.multiple else values[i])
             for i, column in enumerate(definition.columns)
         )
-        entries.append((key + ((TAIL, document.unid, number),), (document.unid, shown, readers, conflict)))
+        row = (state.unid, shown, state.readers, state.conflict)
+        entries.append((key + ((TAIL, state.unid, number),), row))
     return entries
 
 
 class ViewIndex(Persistent):
     """The rows of one view over one database."""
 
-    def __init__(self, definition: dict) -> None:
-        self.id = os.urandom(6).hex()  # names this index's placements in the catalog
+    def __init__(self, definition: dict, now: datetime | None = None) -> None:
         self.definition = definition  # the raw definition this index was built from
+        # The clock every row of this index is computed with (views using @Today or @Now get a
+        # new index each minute): the same state always gives the same rows, so they can be
+        # found again to be removed.
+        self.now = now
         self.entries = CountedTree()
         self.responses = OOBTree()  # parent UNID -> CountedTree of response rows
         # Top-level rows with Readers, again, per set of reader names: a caller's count in any
         # key range is the range's count minus the rows of the sets they may not see.
         self.restricted = OOBTree()  # sorted reader names -> CountedTree of keys
 
-    def update(self, definition: ViewDefinition, document, now: datetime | None = None,
-               placement: list | None = None) -> list | None:
-        """Replace ``document``'s rows (at ``placement``) by what it shows now; the new placement."""
-        if placement is not None:
-            self.remove(placement)
-        entries = rows_for(definition, document, now)
+    def _tree(self, definition: ViewDefinition, state: State, create: bool) -> CountedTree | None:
+        parent = state.parent_unid if definition.responses else None
+        if not parent:
+            return self.entries
+        tree = self.responses.get(parent)
+        if tree is None and create:
+            tree = self.responses[parent] = CountedTree()
+        return tree
+
+    def add(self, definition: ViewDefinition, state: State) -> None:
+        """Put in the rows ``state`` has in the view."""
+        entries = rows_for(definition, state, self.now)
         if not entries:
-            return None
-        parent = document.current().parent_unid if definition.responses else None
-        tree = self.entries
-        if parent:
-            tree = self.responses.get(parent)
-            if tree is None:
-                tree = self.responses[parent] = CountedTree()
-        readers = entries[0][1][2]
+            return
+        tree = self._tree(definition, state, create=True)
         hidden = None
-        if readers is not None and not parent:
-            hidden = self.restricted.get(readers)
+        if state.readers is not None and tree is self.entries:
+            hidden = self.restricted.get(state.readers)
             if hidden is None:
-                hidden = self.restricted[readers] = CountedTree()
+                hidden = self.restricted[state.readers] = CountedTree()
         for key, row in entries:
             tree.insert(key, row)
             if hidden is not None:
                 hidden.insert(key, None)
-        return [parent, [key for key, _ in entries]]
 
-    def remove(self, placement: list) -> None:
-        """Take out the rows at ``placement`` (what ``update`` returned)."""
-        parent, keys = placement
-        tree = self.responses.get(parent) if parent else self.entries
-        readers = tree.get(keys[0])[2]
-        for key in keys:
+    def discard(self, definition: ViewDefinition, state: State) -> None:
+        """Take out the rows ``state`` put in (the readers come from the stored rows)."""
+        entries = rows_for(definition, state, self.now)
+        tree = self._tree(definition, state, create=False) if entries else None
+        if tree is None:
+            return
+        stored = tree.get(entries[0][0])
+        if stored is None:
+            log.error("view %s: the rows of %s at %s are not where they were put", definition.name,
+                      state.unid, state.rev)
+            return
+        for key, _ in entries:
             tree.remove(key)
-        if parent and not len(tree):
-            del self.responses[parent]
-        if readers is not None and not parent:
+        if tree is not self.entries and not len(tree):
+            del self.responses[state.parent_unid]
+        readers = stored[2]
+        if readers is not None and tree is self.entries:
             hidden = self.restricted[readers]
-            for key in keys:
+            for key, _ in entries:
                 hidden.remove(key)
             if not len(hidden):
                 del self.restricted[readers]
@@ -148,3 +177,14 @@ class ViewIndex(Persistent):
 
     def children(self, unid: str) -> CountedTree | None:
         return self.responses.get(unid)
+
+    def view(self, name: str) -> ViewDefinition:
+        """This index's own definition, compiled once per loaded object.
+
+        While a changed view is rebuilt, the old index keeps serving and keeps following saves
+        with the definition it was built from, not the design's new one.
+        """
+        compiled = getattr(self, "_v_view", None)
+        if compiled is None or compiled.name != name:
+            compiled = self._v_view = parse_view(name, self.definition)
+        return compiled

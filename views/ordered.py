@@ -29,7 +29,10 @@ from collections.abc import Iterator
 from persistent import Persistent
 
 MARSHAL_VERSION = 4
-NODE_SIZE = 32  # entries per leaf and children per branch, at most
+LEAF_SIZE = 24  # entries per leaf, at most: a save rewrites one leaf per view it touches
+# Children per branch, at most.  Every insert rewrites the counts of each branch on its path,
+# so the tree is kept shallow: a million rows are two levels of branches above the leaves.
+BRANCH_SIZE = 256
 
 
 class _Leaf(Persistent):
@@ -62,8 +65,30 @@ class _Counts(Persistent):
         self.values = marshal.loads(state)
 
 
+def separator(low, high):
+    """A short key ``k`` with ``low < k <= high``: what a branch needs between two children.
+
+    Keys are tuples of tuples, text and numbers; the separator is ``high`` cut
+    after the first element that differs from ``low``, and that element cut the
+    same way (text after its first differing character).  A branch of a view
+    sorted by date then UNID keeps ``((2, "2023-05-01"), (8, "0005F2A"))``, not
+    the whole key, so rewriting it when a leaf splits costs a quarter as much.
+    """
+    if type(low) is not type(high) or not isinstance(high, tuple | str):
+        return high
+    for i, (a, b) in enumerate(zip(low, high, strict=False)):
+        if a != b:
+            return high[:i] + (separator(a, b),) if isinstance(high, tuple) else high[:i + 1]
+    return high[:len(low) + 1]
+
+
 class _Branch(Persistent):
-    """Children in key order; ``keys[i]`` is the smallest key under ``children[i]``."""
+    """Children in key order; every key under ``children[i]`` is ``>= keys[i]`` and ``< keys[i + 1]``.
+
+    ``keys[0]`` is never consulted (a key below it still goes to the first
+    child), so an insert at the far left of a view — the newest document of a
+    view sorted newest first — does not rewrite the branches above it.
+    """
 
     def __init__(self, keys: list, children: list, counts: list[int]) -> None:
         self.keys = keys
@@ -87,9 +112,10 @@ class _Branch(Persistent):
 class CountedTree(Persistent):
     """Sorted ``key -> value`` with rank and offset in O(log n)."""
 
-    def __init__(self, node_size: int = NODE_SIZE) -> None:
+    def __init__(self, leaf_size: int = LEAF_SIZE, branch_size: int = BRANCH_SIZE) -> None:
         self.root: _Leaf | _Branch = _Leaf()
-        self.node_size = node_size
+        self.leaf_size = leaf_size
+        self.branch_size = branch_size
 
     def __len__(self) -> int:
         """From the root's counts: no counter of our own, so an insert leaves this object alone."""
@@ -183,18 +209,15 @@ class CountedTree(Persistent):
             node.keys.insert(index, key)
             node.values.insert(index, value)
             node._p_changed = True
-            if len(node.keys) <= self.node_size:
+            if len(node.keys) <= self.leaf_size:
                 return True, None
             half = len(node.keys) // 2
             right = _Leaf(node.keys[half:], node.values[half:])
             del node.keys[half:], node.values[half:]
-            return True, (right.keys[0], right)
+            return True, (separator(node.keys[-1], right.keys[0]), right)
         index = node.child_for(key)
         added, split = self._insert(node.children[index], key, value)
         counts = node.counts.values
-        if index == 0 and key < node.keys[0]:
-            node.keys[0] = key
-            node._p_changed = True
         if added:
             counts[index] += 1
             node.counts._p_changed = True
@@ -205,7 +228,7 @@ class CountedTree(Persistent):
         node.keys.insert(index + 1, split[0])
         node.children.insert(index + 1, split[1])
         node._p_changed = node.counts._p_changed = True
-        if len(node.children) <= self.node_size:
+        if len(node.children) <= self.branch_size:
             return added, None
         half = len(node.children) // 2
         right = _Branch(node.keys[half:], node.children[half:], counts[half:])
@@ -239,9 +262,6 @@ class CountedTree(Persistent):
         node.counts._p_changed = True
         if counts[index] == 0:
             del node.keys[index], node.children[index], counts[index]
-            node._p_changed = True
-        elif node.keys[index] != child.keys[0]:
-            node.keys[index] = child.keys[0]
             node._p_changed = True
         return True
 

@@ -35,13 +35,28 @@ class BuildViews:
     round_seconds = 0.5  # a round is one transaction: keep it short so saves are not held up
 
     def run(self, root, now: float) -> None:
-        moment = datetime.fromtimestamp(now, UTC)
         deadline = time.monotonic() + self.round_seconds
         for database in root.databases.values():
             for name in list(catalog.catalog_of(database).builds.keys()):
-                while not catalog.build_step(database, name, batch=500, now=moment):
+                while not catalog.build_step(database, name, batch=500):
                     if time.monotonic() > deadline:
                         return
+
+
+@implementer(IScheduledTask)
+class SummariseChanges:
+    """Keep each database's summary log (``views.summaries``) a chunk behind its feed."""
+
+    name = "summarise-changes"
+    interval_seconds = 2
+    round_seconds = 0.5
+
+    def run(self, root, now: float) -> None:
+        deadline = time.monotonic() + self.round_seconds
+        for database in root.databases.values():
+            while catalog.catalog_of(database).summaries.follow(database):
+                if time.monotonic() > deadline:
+                    return
 
 
 @implementer(IScheduledTask)
@@ -56,12 +71,12 @@ class RefreshTimeViews:
             builds = catalog.catalog_of(database).builds
             for name, view in catalog.definitions(database).items():
                 if view.uses_time and name not in builds:
-                    catalog.schedule_build(database, name)
+                    catalog.schedule_build(database, name, datetime.fromtimestamp(now, UTC))
 
 
 @hookimpl
 def register_scheduled_tasks(settings):
-    return [BuildViews(), RefreshTimeViews()]
+    return [SummariseChanges(), BuildViews(), RefreshTimeViews()]
 
 
 @hookimpl

@@ -6,12 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.storage import open_db
-from views.ordered import CountedTree
+from views.ordered import CountedTree, separator
 
-operations = st.lists(
-    st.tuples(st.booleans(), st.tuples(st.integers(0, 400), st.text("абв", max_size=2))),
-    max_size=600,
-)
+# Keys shaped like a view's: a column's (rank, value) pairs, then the (tail, UNID, n) element.
+keys = st.tuples(st.integers(0, 400), st.text("абв", max_size=2),
+                 st.tuples(st.integers(7, 8), st.text("AB0", max_size=4), st.integers(0, 2)))
+operations = st.lists(st.tuples(st.booleans(), keys), max_size=600)
 
 
 def _check(tree: CountedTree, model: dict) -> None:
@@ -28,12 +28,13 @@ def _check(tree: CountedTree, model: dict) -> None:
         low, high = expected[0][0], expected[-1][0]
         assert tree.count_range(low, high) == len(expected) - 1
         assert list(tree.items_from((200,))) == [kv for kv in expected if kv[0] >= (200,)]
+        assert list(tree.items_from((200, "б"))) == [kv for kv in expected if kv[0] >= (200, "б")]
 
 
 @settings(max_examples=60, deadline=None)
 @given(operations)
 def test_random_changes_keep_order_counts_and_offsets(steps):
-    tree, model = CountedTree(node_size=4), {}  # small nodes: a few entries already split
+    tree, model = CountedTree(leaf_size=4, branch_size=4), {}  # small nodes: a few entries already split
     for insert, key in steps:
         if insert:
             assert tree.insert(key, key[0] * 2) == (key not in model)
@@ -42,6 +43,16 @@ def test_random_changes_keep_order_counts_and_offsets(steps):
             assert tree.remove(key) == (key in model)
             model.pop(key, None)
     _check(tree, model)
+
+
+@given(keys, keys)
+def test_a_separator_lies_between_its_keys_and_is_never_longer(one, other):
+    if one == other:
+        return
+    low, high = sorted((one, other))
+    cut = separator(low, high)
+    assert low < cut <= high
+    assert len(repr(cut)) <= len(repr(high))
 
 
 def test_a_hundred_thousand_entries_persist_and_answer_by_offset(tmp_path):
