@@ -32,13 +32,24 @@ def ascending(value: object) -> tuple:
     return (TEXT, _fold(str(value)))
 
 
+class _Mirror(dict):
+    """Character -> its mirror image, filled as characters are met (``str.translate`` asks)."""
+
+    def __missing__(self, code: int) -> str:
+        mirrored = self[code] = chr(_MIRROR - code)
+        return mirrored
+
+
+_MIRRORED = _Mirror()
+
+
 def descending(value: object) -> tuple:
     rank, key = ascending(value)
     if rank == NUMBER:
         return (-rank, -key)
     # Mirror every character, then end with the highest one so that a prefix sorts after
     # its longer strings ("абв" before "аб" when descending).
-    return (-rank, "".join(chr(_MIRROR - ord(c)) for c in key) + chr(_MIRROR))
+    return (-rank, key.translate(_MIRRORED) + chr(_MIRROR))
 
 
 def column_key(value: object, direction: str) -> tuple:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from core.exceptions import ValidationFailed
 from views.formula import Formula, FormulaError, compile_formula
@@ -55,7 +56,7 @@ class ViewDefinition:
     columns: tuple[Column, ...]
     responses: bool = False
 
-    @property
+    @cached_property
     def sorted_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.sort != "none")
 
