@@ -31,7 +31,7 @@ from persistent import Persistent
 from views.collation import TAIL, column_key
 from views.definition import ViewDefinition, parse_view
 from views.formula import Environment, EvaluationError
-from views.ordered import CountedTree
+from views.ordered import CountedTree, Measure
 
 log = logging.getLogger(__name__)
 MAX_EXPANSION = 100  # rows one document may contribute through multi-value columns
@@ -103,6 +103,23 @@ def rows_for(definition: ViewDefinition, state: State, now: datetime | None = No
     return entries
 
 
+def number_sum(value: object) -> int | float:
+    """What a total column adds up from one row: its numbers (all of a list's); text counts 0."""
+    values = value if isinstance(value, list) else [value]
+    return sum(v for v in values if isinstance(v, int | float) and not isinstance(v, bool))
+
+
+class RowTotals(Measure):
+    """A row's values in the view's total columns, for the branch sums of the row tree."""
+
+    def __init__(self, columns: tuple[int, ...]) -> None:
+        super().__init__(len(columns))
+        self.columns = columns
+
+    def __call__(self, row) -> tuple:
+        return tuple(number_sum(row[1][i]) for i in self.columns)
+
+
 class ViewIndex(Persistent):
     """The rows of one view over one database."""
 
@@ -112,7 +129,11 @@ class ViewIndex(Persistent):
         # new index each minute): the same state always gives the same rows, so they can be
         # found again to be removed.
         self.now = now
-        self.entries = CountedTree()
+        totals = tuple(i for i, column in enumerate(definition.get("columns", [])) if column.get("totals"))
+        # With total columns, the row tree sums them in its branches (a category's totals in one
+        # descent) and the rows with Readers keep their share beside their keys.
+        self.totals = RowTotals(totals) if totals else None
+        self.entries = CountedTree(measure=self.totals)
         self.responses = OOBTree()  # parent UNID -> CountedTree of response rows
         # Top-level rows with Readers, again, per set of reader names: a caller's count in any
         # key range is the range's count minus the rows of the sets they may not see.
@@ -137,11 +158,12 @@ class ViewIndex(Persistent):
         if state.readers is not None and tree is self.entries:
             hidden = self.restricted.get(state.readers)
             if hidden is None:
-                hidden = self.restricted[state.readers] = CountedTree()
+                hidden = self.restricted[state.readers] = CountedTree(
+                    measure=Measure(self.totals.width) if self.totals else None)
         for key, row in entries:
             tree.insert(key, row)
             if hidden is not None:
-                hidden.insert(key, None)
+                hidden.insert(key, self.totals(row) if self.totals else None)
 
     def discard(self, definition: ViewDefinition, state: State) -> None:
         """Take out the rows ``state`` put in (the readers come from the stored rows)."""
@@ -174,6 +196,14 @@ class ViewIndex(Persistent):
                 hidden += tree.rank(high) if high is not None else len(tree)
                 hidden -= tree.rank(low) if low is not None else 0
         return hidden
+
+    def visible_totals(self, may_see, low, high) -> list:
+        """The total columns summed over the top-level rows in ``[low, high)`` that ``may_see`` allows."""
+        totals = self.entries.sum_range(low, high)
+        for readers, tree in self.restricted.items():
+            if not may_see(readers):
+                totals = [a - b for a, b in zip(totals, tree.sum_range(low, high), strict=True)]
+        return totals
 
     def children(self, unid: str) -> CountedTree | None:
         return self.responses.get(unid)

@@ -14,6 +14,10 @@ nothing rewrites one leaf and a few short lists of numbers, not the keys of
 every branch above it.  Removal drops empty nodes but does not rebalance:
 the height never grows on removal, and inserts keep nodes full.
 
+A tree made with a ``measure`` (value -> tuple of numbers) also keeps, beside
+each count, the sums of those numbers under each child, so the totals of any
+key range are one descent too (a categorised view's totals per category).
+
 Keys and values are plain data (tuples, lists, text, numbers, None), and a
 node stores them as one ``marshal`` string: ZODB's pickler calls back into
 Python for every object it writes, so a leaf of a few hundred small tuples
@@ -53,16 +57,35 @@ class _Leaf(Persistent):
 
 
 class _Counts(Persistent):
-    """How many entries lie under each child of one branch (changes on every insert)."""
+    """How many entries lie under each child of one branch, and their sums (change on every insert)."""
 
-    def __init__(self, values: list[int]) -> None:
+    def __init__(self, values: list[int], sums: list[list] | None = None) -> None:
         self.values = values
+        self.sums = sums
 
     def __getstate__(self) -> bytes:
-        return marshal.dumps(self.values, MARSHAL_VERSION)
+        return marshal.dumps((self.values, self.sums), MARSHAL_VERSION)
 
     def __setstate__(self, state: bytes) -> None:
-        self.values = marshal.loads(state)
+        self.values, self.sums = marshal.loads(state)
+
+
+class Measure:
+    """What a tree sums: ``width`` numbers per value; this one sums values that are such tuples."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+
+    def __call__(self, value) -> tuple:
+        return value
+
+
+def _plus(total: list, more) -> list:
+    return [a + b for a, b in zip(total, more, strict=True)]
+
+
+def _minus(total: list, less) -> list:
+    return [a - b for a, b in zip(total, less, strict=True)]
 
 
 def separator(low, high):
@@ -90,10 +113,10 @@ class _Branch(Persistent):
     view sorted newest first — does not rewrite the branches above it.
     """
 
-    def __init__(self, keys: list, children: list, counts: list[int]) -> None:
+    def __init__(self, keys: list, children: list, counts: list[int], sums: list[list] | None = None) -> None:
         self.keys = keys
         self.children = children
-        self.counts = _Counts(counts)
+        self.counts = _Counts(counts, sums)
 
     def __getstate__(self) -> tuple:
         return marshal.dumps(self.keys, MARSHAL_VERSION), self.children, self.counts
@@ -110,12 +133,35 @@ class _Branch(Persistent):
 
 
 class CountedTree(Persistent):
-    """Sorted ``key -> value`` with rank and offset in O(log n)."""
+    """Sorted ``key -> value`` with rank, offset (and range sums, with a ``measure``) in O(log n)."""
 
-    def __init__(self, leaf_size: int = LEAF_SIZE, branch_size: int = BRANCH_SIZE) -> None:
+    def __init__(self, leaf_size: int = LEAF_SIZE, branch_size: int = BRANCH_SIZE,
+                 measure: Measure | None = None) -> None:
         self.root: _Leaf | _Branch = _Leaf()
         self.leaf_size = leaf_size
         self.branch_size = branch_size
+        self.measure = measure  # stored with the tree: an instance of a module-level class
+
+    def _sum(self, node) -> list | None:
+        """The sums of everything under ``node`` (None in a tree without a measure)."""
+        if self.measure is None:
+            return None
+        if isinstance(node, _Leaf):
+            total = [0] * self._width()
+            for value in node.values:
+                total = _plus(total, self.measure(value))
+            return total
+        total = [0] * self._width()
+        for child_sum in node.counts.sums:
+            total = _plus(total, child_sum)
+        return total
+
+    def _width(self) -> int:
+        return self.measure.width
+
+    def _new_branch(self, keys: list, children: list) -> _Branch:
+        sums = [self._sum(child) for child in children] if self.measure is not None else None
+        return _Branch(keys, children, [child.size() for child in children], sums)
 
     def __len__(self) -> int:
         """From the root's counts: no counter of our own, so an insert leaves this object alone."""
@@ -147,6 +193,23 @@ class CountedTree(Persistent):
     def count_range(self, low, high) -> int:
         """How many keys ``k`` satisfy ``low <= k < high``."""
         return max(self.rank(high) - self.rank(low), 0)
+
+    def sums_before(self, key) -> list:
+        """The measure summed over the entries whose key is smaller than ``key``."""
+        node, total = self.root, [0] * self._width()
+        while isinstance(node, _Branch):
+            index = node.child_for(key)
+            for child_sum in node.counts.sums[:index]:
+                total = _plus(total, child_sum)
+            node = node.children[index]
+        for value in node.values[:bisect_left(node.keys, key)]:
+            total = _plus(total, self.measure(value))
+        return total
+
+    def sum_range(self, low, high) -> list:
+        """The measure summed over the entries ``low <= k < high`` (None: unbounded)."""
+        upper = self.sums_before(high) if high is not None else self._sum(self.root)
+        return _minus(upper, self.sums_before(low)) if low is not None else upper
 
     def items(self, offset: int = 0) -> Iterator[tuple[object, object]]:
         """Entries in key order from position ``offset``."""
@@ -192,52 +255,77 @@ class CountedTree(Persistent):
     # -- change ----------------------------------------------------------
     def insert(self, key, value) -> bool:
         """Set ``key`` to ``value``; True if the key was new."""
-        added, split = self._insert(self.root, key, value)
+        added, _, split = self._insert(self.root, key, value)
         if split is not None:
-            left = self.root
-            self.root = _Branch([left.keys[0], split[0]], [left, split[1]],
-                                [left.size(), split[1].size()])
+            self.root = self._new_branch([self.root.keys[0], split[0]], [self.root, split[1]])
         return added
 
+    def _change(self, old, new) -> list | None:
+        """How a value's replacement (``old`` None: an insert; ``new`` None: a removal) moves the sums."""
+        if self.measure is None:
+            return None
+        change = [0] * self._width()
+        if new is not None:
+            change = _plus(change, self.measure(new))
+        if old is not None:
+            change = _minus(change, self.measure(old))
+        return change
+
     def _insert(self, node, key, value):
+        """``(added, change of the sums, split)`` where a split is ``(separator, new right node)``."""
         if isinstance(node, _Leaf):
             index = bisect_left(node.keys, key)
+            node._p_changed = True
             if index < len(node.keys) and node.keys[index] == key:
+                change = self._change(node.values[index], value)
                 node.values[index] = value
-                node._p_changed = True
-                return False, None
+                return False, change, None
             node.keys.insert(index, key)
             node.values.insert(index, value)
-            node._p_changed = True
+            change = self._change(None, value)
             if len(node.keys) <= self.leaf_size:
-                return True, None
+                return True, change, None
             half = len(node.keys) // 2
             right = _Leaf(node.keys[half:], node.values[half:])
             del node.keys[half:], node.values[half:]
-            return True, (separator(node.keys[-1], right.keys[0]), right)
+            return True, change, (separator(node.keys[-1], right.keys[0]), right)
         index = node.child_for(key)
-        added, split = self._insert(node.children[index], key, value)
-        counts = node.counts.values
-        if added:
-            counts[index] += 1
-            node.counts._p_changed = True
+        added, change, split = self._insert(node.children[index], key, value)
+        self._account(node, index, 1 if added else 0, change)
         if split is None:
-            return added, None
+            return added, change, None
+        counts, sums = node.counts.values, node.counts.sums
         counts[index] = node.children[index].size()
         counts.insert(index + 1, split[1].size())
+        if sums is not None:
+            sums[index] = self._sum(node.children[index])
+            sums.insert(index + 1, self._sum(split[1]))
         node.keys.insert(index + 1, split[0])
         node.children.insert(index + 1, split[1])
         node._p_changed = node.counts._p_changed = True
         if len(node.children) <= self.branch_size:
-            return added, None
+            return added, change, None
         half = len(node.children) // 2
-        right = _Branch(node.keys[half:], node.children[half:], counts[half:])
+        right = _Branch(node.keys[half:], node.children[half:], counts[half:],
+                        sums[half:] if sums is not None else None)
         del node.keys[half:], node.children[half:], counts[half:]
-        return added, (right.keys[0], right)
+        if sums is not None:
+            del sums[half:]
+        return added, change, (right.keys[0], right)
+
+    @staticmethod
+    def _account(node: _Branch, index: int, count: int, change: list | None) -> None:
+        """Add ``count`` entries and ``change`` to the sums of ``node``'s child ``index``."""
+        if count:
+            node.counts.values[index] += count
+            node.counts._p_changed = True
+        if change is not None and any(change):
+            node.counts.sums[index] = _plus(node.counts.sums[index], change)
+            node.counts._p_changed = True
 
     def remove(self, key) -> bool:
         """Remove ``key``; True if it was there."""
-        removed = self._remove(self.root, key)
+        removed, _ = self._remove(self.root, key)
         if removed:
             while isinstance(self.root, _Branch) and len(self.root.children) == 1:
                 self.root = self.root.children[0]
@@ -245,25 +333,26 @@ class CountedTree(Persistent):
                 self.root = _Leaf()
         return removed
 
-    def _remove(self, node, key) -> bool:
+    def _remove(self, node, key) -> tuple[bool, list | None]:
         if isinstance(node, _Leaf):
             index = bisect_left(node.keys, key)
             if index == len(node.keys) or node.keys[index] != key:
-                return False
+                return False, None
+            change = self._change(node.values[index], None)
             del node.keys[index], node.values[index]
             node._p_changed = True
-            return True
+            return True, change
         index = node.child_for(key)
-        child = node.children[index]
-        if not self._remove(child, key):
-            return False
-        counts = node.counts.values
-        counts[index] -= 1
-        node.counts._p_changed = True
-        if counts[index] == 0:
-            del node.keys[index], node.children[index], counts[index]
+        removed, change = self._remove(node.children[index], key)
+        if not removed:
+            return False, None
+        self._account(node, index, -1, change)
+        if node.counts.values[index] == 0:
+            del node.keys[index], node.children[index], node.counts.values[index]
+            if node.counts.sums is not None:
+                del node.counts.sums[index]
             node._p_changed = True
-        return True
+        return True, change
 
     def clear(self) -> None:
         self.root = _Leaf()

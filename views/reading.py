@@ -143,15 +143,11 @@ class ViewReader:
         out: dict[str, object] = {"@category": row[1][0], "@count": self._count(low_key, high_key)}
         if position is not None:
             out["@position"] = str(position)
-        totals = [i for i, c in enumerate(self.view.columns) if c.totals]
-        if totals:
-            sums = dict.fromkeys(totals, 0)
-            for _, member in self._visible(self._entries(*self._positions(low_key, high_key), False)):
-                for i in totals:
-                    value = member[1][i]
-                    sums[i] += sum(v for v in (value if isinstance(value, list) else [value])
-                                   if isinstance(v, int | float) and not isinstance(v, bool))
-            out.update({self.view.columns[i].name: sums[i] for i in totals})
+        if self.index.totals is not None:
+            sums = self.index.visible_totals(self.may_see, low_key, high_key)
+            for i, total in zip(self.index.totals.columns, sums, strict=True):
+                # Sums of a range are differences of sums before its ends: round off float dust.
+                out[self.view.columns[i].name] = round(total, 9) if isinstance(total, float) else total
         return out
 
     def _categories(self, low: int, high: int, query: Query) -> dict[str, object]:

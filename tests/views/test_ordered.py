@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.storage import open_db
-from views.ordered import CountedTree, separator
+from views.ordered import CountedTree, Measure, separator
 
 # Keys shaped like a view's: a column's (rank, value) pairs, then the (tail, UNID, n) element.
 keys = st.tuples(st.integers(0, 400), st.text("абв", max_size=2),
@@ -24,6 +24,9 @@ def _check(tree: CountedTree, model: dict) -> None:
     for key, value in expected[::17]:
         assert tree.get(key) == value and key in tree
         assert tree.rank(key) == expected.index((key, value))
+        assert tree.sums_before(key) == [sum(v[0] for k, v in expected if k < key)]
+        assert tree.sum_range(key, (300,)) == [sum(v[0] for k, v in expected if key <= k < (300,))]
+    assert tree.sum_range(None, None) == [sum(v[0] for _, v in expected)]
     if expected:
         low, high = expected[0][0], expected[-1][0]
         assert tree.count_range(low, high) == len(expected) - 1
@@ -34,15 +37,29 @@ def _check(tree: CountedTree, model: dict) -> None:
 @settings(max_examples=60, deadline=None)
 @given(operations)
 def test_random_changes_keep_order_counts_and_offsets(steps):
-    tree, model = CountedTree(leaf_size=4, branch_size=4), {}  # small nodes: a few entries already split
-    for insert, key in steps:
+    # Small nodes: a few entries already split.  Each value is its own measure: (number,).
+    tree, model = CountedTree(leaf_size=4, branch_size=4, measure=Measure(1)), {}
+    for number, (insert, key) in enumerate(steps):
         if insert:
-            assert tree.insert(key, key[0] * 2) == (key not in model)
-            model[key] = key[0] * 2
+            assert tree.insert(key, (key[0] * 2 + number % 3,)) == (key not in model)
+            model[key] = (key[0] * 2 + number % 3,)
         else:
             assert tree.remove(key) == (key in model)
             model.pop(key, None)
     _check(tree, model)
+
+
+def test_replacing_values_moves_the_sums():
+    tree = CountedTree(leaf_size=4, branch_size=4, measure=Measure(2))
+    for n in range(100):
+        tree.insert((n,), (n, 1))
+    for n in range(0, 100, 3):
+        tree.insert((n,), (0, 5))  # replaced: the count stays, the sums move
+    kept = [n for n in range(100) if n % 3]
+    assert len(tree) == 100
+    assert tree.sum_range(None, None) == [sum(kept), len(kept) + 5 * (100 - len(kept))]
+    assert tree.sum_range((10,), (20,)) == [sum(n for n in kept if 10 <= n < 20),
+                                           sum(1 if n % 3 else 5 for n in range(10, 20))]
 
 
 @given(keys, keys)

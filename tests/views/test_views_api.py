@@ -127,6 +127,13 @@ def test_rows_the_caller_may_not_read_are_neither_shown_nor_counted(app, api, me
         assert (page["total"], page["categories"]) == (total, categories)
     assert "Секретно" not in clerk.get(f"{VIEWS}/MemosByDept", {"expand": "true"}).text
     assert "Секретариат" not in clerk.get(f"{VIEWS}/MemosByDept").text
+    # A hidden memo in a department the clerk sees: its pages leave the clerk's totals too.
+    api.post_json(DOCS, {"Form": "Memo", "Dept": "Управление ЖКХ", "Subject": "Закрытая",
+                         "Pages": 100, "Readers": ["admin"]})
+    totals = {client: {r["@category"]: (r["@count"], r["Pages"])
+                       for r in client.get(f"{VIEWS}/MemosByDept").json["rows"]} for client in (api, clerk)}
+    assert totals[api]["Управление ЖКХ"] == (4, 109)
+    assert totals[clerk]["Управление ЖКХ"] == (3, 9)
 
 
 def test_a_designer_adds_a_view_that_builds_while_it_is_read(app, api, memos):
