@@ -88,10 +88,20 @@ class Document(Persistent):
     the current revision (``core.readers``), kept here so the gate answers
     without decoding items; a deletion stub keeps the lists of the revision it
     deleted, so a hidden document stays hidden when deleted.
+
+    ``annotations`` holds small derived facts plugins keep per document (name
+    -> plain data), set inside the save's transaction: the document's record is
+    written by every save anyway, so a plugin's note costs no record of its own.
+    Replace the dict to change it (it is part of the document's state).
     """
 
     readers: frozenset[str] | None = None
     authors: frozenset[str] = frozenset()
+    annotations: dict[str, object] = {}  # never changed in place: annotate() replaces it
+
+    def annotate(self, name: str, value: object) -> None:
+        """Set plugin ``name``'s note on this document."""
+        self.annotations = {**self.annotations, name: value}
 
     def __init__(self, unid: str) -> None:
         self.unid = unid

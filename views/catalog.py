@@ -3,8 +3,8 @@
 Each view in ``database.design["views"]`` has a ready index that every save
 updates in its own transaction, so a view is never stale.  A save takes out
 the rows the document's previous state put in (computed again from that
-state: ``indexed`` remembers which revision and change it was) and puts in
-the rows of its new state.
+state: the document's ``views`` annotation remembers which revision and
+change it was) and puts in the rows of its new state.
 
 A new or changed view gets a *pending* index that the server's worker builds
 in batches, in feed order, reading states from the summary log
@@ -27,6 +27,7 @@ from views.index import ViewIndex, state_of
 from views.summaries import SummaryLog
 
 BUILD_BATCH = 2000
+ANNOTATION = "views"  # on each document: the revision and change its rows came from
 
 
 class Build(Persistent):
@@ -46,8 +47,6 @@ class ViewCatalog(Persistent):
     def __init__(self) -> None:
         self.indexes = OOBTree()  # view name -> ViewIndex (ready)
         self.builds = OOBTree()  # view name -> Build (pending)
-        # UNID -> (revision, feed sequence number) of the state its rows in every index came from.
-        self.indexed = OOBTree()
         self.summaries = SummaryLog()
 
 
@@ -114,7 +113,8 @@ def serving(database, name: str) -> tuple[ViewDefinition, ViewIndex] | None:
 def update_document(database, document) -> None:
     """Bring every ready index, and every pending one already past it, in step with ``document``."""
     catalog = catalog_of(database)
-    previous = catalog.indexed.get(document.unid)
+    # (revision, feed sequence number) of the state the document's rows in every index came from
+    previous = document.annotations.get(ANNOTATION)
     old = None
     if previous is not None and previous[0] in document.bodies:
         old = state_of(document, document.bodies[previous[0]])
@@ -128,7 +128,7 @@ def update_document(database, document) -> None:
         for name, build in catalog.builds.items():
             if previous[1] <= build.cursor:
                 build.index.discard(build.index.view(name), old)
-    catalog.indexed[document.unid] = (document.winner, document.seq)
+    document.annotate(ANNOTATION, (document.winner, document.seq))
 
 
 def build_step(database, name: str, batch: int = BUILD_BATCH) -> bool:
