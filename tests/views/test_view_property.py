@@ -10,6 +10,9 @@ over the same documents gives.
 """
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -104,47 +107,54 @@ def _apply(writer: Writer, database, step, unids: list[str]) -> None:
         writer.update(database, document, dict(document.current().items), document.winner, target)
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(steps)
-def test_incremental_indexes_equal_a_fresh_build(sequence):
+@contextlib.contextmanager
+def memos_database() -> Iterator[tuple]:
+    """A fresh in-memory server with the memos database: ``(database, writer)`` in one transaction."""
     zodb = open_db("memory://")
     pm = make_plugin_manager(load_entry_points=False)
     try:
         with connection_scope(zodb) as (tm, connection), tm:
             root = server_root(connection)
             database = install_database(root, pm, Database("memos", {"ru": "Записки"}, "memos", DESIGN))
-            writer, unids = Writer(pm, "test", tm), []
-            for step in sequence:
-                _apply(writer, database, step, unids)
-            views = catalog.catalog_of(database)
-            for name in list(views.builds.keys()):
-                while not catalog.build_step(database, name, batch=3):
-                    writer.create(database, {"Form": "Memo", "Dept": "ЖКХ", "Subject": "в ходе сборки"})
-            for name, view in catalog.definitions(database).items():
-                fresh = ViewIndex(DESIGN["views"][name])
-                for document in database.documents.values():
-                    fresh.add(view, state_of(document))
-                index = views.indexes[name]
-                assert _snapshot(index) == _snapshot(fresh), name
-                # A caller who may not see ivanova's rows: counts and pages agree with a plain scan.
-                outsider = ViewReader(view, index, lambda readers: readers is None)
-                page = outsider.read(Query(count=1000, expand=True))
-                visible = [row for _, row in index.entries.items() if row[2] is None]
-                assert page["total"] == len(visible), name
-                assert [r["@unid"] for r in page["rows"] if "@unid" in r and "." not in r["@position"]] \
-                    == [row[0] for row in visible], name
-                if view.categories and index.totals is not None:  # totals from the branch sums
-                    expected: dict = {}
-                    for row in visible:
-                        sums = expected.setdefault(row[1][0], [0] * index.totals.width)
-                        for n, column in enumerate(index.totals.columns):
-                            sums[n] += number_sum(row[1][column])
-                    collapsed = outsider.read(Query(count=1000))["rows"]
-                    assert {r["@category"]: [r[view.columns[c].name] for c in index.totals.columns]
-                            for r in collapsed} == expected, name
+            yield database, Writer(pm, "test", tm)
     finally:
         zodb.close()
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(steps)
+def test_incremental_indexes_equal_a_fresh_build(sequence):
+    with memos_database() as (database, writer):
+        unids = []
+        for step in sequence:
+            _apply(writer, database, step, unids)
+        views = catalog.catalog_of(database)
+        for name in list(views.builds.keys()):
+            while not catalog.build_step(database, name, batch=3):
+                writer.create(database, {"Form": "Memo", "Dept": "ЖКХ", "Subject": "в ходе сборки"})
+        for name, view in catalog.definitions(database).items():
+            fresh = ViewIndex(DESIGN["views"][name])
+            for document in database.documents.values():
+                fresh.add(view, state_of(document))
+            index = views.indexes[name]
+            assert _snapshot(index) == _snapshot(fresh), name
+            # A caller who may not see ivanova's rows: counts and pages agree with a plain scan.
+            outsider = ViewReader(view, index, lambda readers: readers is None)
+            page = outsider.read(Query(count=1000, expand=True))
+            visible = [row for _, row in index.entries.items() if row[2] is None]
+            assert page["total"] == len(visible), name
+            assert [r["@unid"] for r in page["rows"] if "@unid" in r and "." not in r["@position"]] \
+                == [row[0] for row in visible], name
+            if view.categories and index.totals is not None:  # totals from the branch sums
+                expected: dict = {}
+                for row in visible:
+                    sums = expected.setdefault(row[1][0], [0] * index.totals.width)
+                    for n, column in enumerate(index.totals.columns):
+                        sums[n] += number_sum(row[1][column])
+                collapsed = outsider.read(Query(count=1000))["rows"]
+                assert {r["@category"]: [r[view.columns[c].name] for c in index.totals.columns]
+                        for r in collapsed} == expected, name
 
 
 @pytest.fixture(autouse=True)
@@ -154,23 +164,15 @@ def small_chunks(monkeypatch):
 
 
 def test_a_save_behind_a_running_build_takes_its_old_rows_out_of_the_new_index():
-    zodb = open_db("memory://")
-    pm = make_plugin_manager(load_entry_points=False)
-    try:
-        with connection_scope(zodb) as (tm, connection), tm:
-            root = server_root(connection)
-            database = install_database(root, pm, Database("memos", {"ru": "Записки"}, "memos", DESIGN))
-            writer = Writer(pm, "test", tm)
-            memos = [writer.create(database, {"Form": "Memo", "Dept": dept, "Subject": dept})
-                     for dept in ("ЖКХ", "Финансы", "Образование")]
-            catalog.schedule_build(database, "ByDept")
-            assert not catalog.build_step(database, "ByDept", batch=2)  # past the first two memos
-            first = database.documents[memos[0].unid]
-            writer.update(database, first, {"Form": "Memo", "Dept": "Финансы", "Subject": "moved"},
-                          first.winner)
-            assert catalog.build_step(database, "ByDept")
-            rows = [row[1] for _, row in catalog.catalog_of(database).indexes["ByDept"].entries.items()]
-            assert sorted(row[0] for row in rows) == ["Образование", "Финансы", "Финансы"]
-            assert sorted(row[2] for row in rows) == ["moved", "Образование", "Финансы"]
-    finally:
-        zodb.close()
+    with memos_database() as (database, writer):
+        memos = [writer.create(database, {"Form": "Memo", "Dept": dept, "Subject": dept})
+                 for dept in ("ЖКХ", "Финансы", "Образование")]
+        catalog.schedule_build(database, "ByDept")
+        assert not catalog.build_step(database, "ByDept", batch=2)  # past the first two memos
+        first = database.documents[memos[0].unid]
+        writer.update(database, first, {"Form": "Memo", "Dept": "Финансы", "Subject": "moved"},
+                      first.winner)
+        assert catalog.build_step(database, "ByDept")
+        rows = [row[1] for _, row in catalog.catalog_of(database).indexes["ByDept"].entries.items()]
+        assert sorted(row[0] for row in rows) == ["Образование", "Финансы", "Финансы"]
+        assert sorted(row[2] for row in rows) == ["moved", "Образование", "Финансы"]
