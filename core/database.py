@@ -61,6 +61,10 @@ class _Sequence(Persistent):
 
 @implementer(IDatabase)
 class Database(Persistent):
+    #: The highest feed sequence of a purged deletion stub: a replica that last
+    #: replicated before it missed a deletion it can no longer learn of.
+    purged_seq = 0
+
     def __init__(
         self,
         name: str,
@@ -132,6 +136,7 @@ class Database(Persistent):
     def purge(self, unid: str) -> None:
         """Remove a deletion stub for good, with its feed entry."""
         document = self.documents.pop(unid)
+        self.purged_seq = max(self.purged_seq, document.seq)
         self._changes.pop(document.seq, None)
         self._tombstones.pop(unid, None)
         self._readers_of.pop(unid, None)

@@ -44,7 +44,13 @@ class Revision(Persistent):
     pickles and loads far faster than a dict of strings, and JSON is what
     every reader of a revision wants in the end.  ``items`` decodes it once
     per loaded object; treat the returned dict as read-only.
+
+    ``foreign`` marks a revision made by a peer that is not Domus (PouchDB,
+    CouchDB): it carries no Domus metadata, so replication sends it back
+    without inventing any and the peers' copies stay identical.
     """
+
+    foreign = False
 
     def __init__(
         self,
@@ -89,6 +95,11 @@ class Document(Persistent):
     without decoding items; a deletion stub keeps the lists of the revision it
     deleted, so a hidden document stays hidden when deleted.
 
+    ``stems`` names, for a revision that arrived by replication without its
+    whole history, the ancestors this replica never received (rev -> their
+    ids, newest first): they are known by id only, as in CouchDB, so a later
+    copy of one of them is recognised instead of becoming a false conflict.
+
     ``annotations`` holds small derived facts plugins keep per document (name
     -> plain data), set inside the save's transaction: the document's record is
     written by every save anyway, so a plugin's note costs no record of its own.
@@ -97,6 +108,7 @@ class Document(Persistent):
 
     readers: frozenset[str] | None = None
     authors: frozenset[str] = frozenset()
+    stems: dict[str, tuple[str, ...]] | None = None
     annotations: dict[str, object] = {}  # never changed in place: annotate() replaces it
 
     def annotate(self, name: str, value: object) -> None:

@@ -125,6 +125,29 @@ class Writer:
             was_live=False,
         )
 
+    def resolve(
+        self, database: Database, document: Document, keep: object, items: dict | None = None
+    ) -> Revision:
+        """End a replication or save conflict: one live revision remains, the others are deleted.
+
+        ``keep`` names the live revision to keep; with ``items`` (a merged body)
+        the kept revision is edited first.  Each loser gets a deletion on its own
+        branch, as CouchDB does, so the resolution replicates like any edit.
+        """
+        live = [document.winner, *document.conflicts()]
+        if document.deleted or len(live) < 2:
+            raise BadRequest(f"document {document.unid} has no conflict to resolve")
+        if keep not in live:
+            raise RevisionConflict(
+                f"{keep!r} is not one of the conflicting revisions {', '.join(live)}", current=live
+            )
+        if items is not None:
+            self.update(database, document, items, keep)
+        for rev in live:
+            if rev != keep:
+                self.delete(database, document, rev)
+        return document.current()
+
     def put_attachment(
         self,
         database: Database,

@@ -3,6 +3,8 @@
 PUT and DELETE must name the revision they change (``If-Match`` or ``@rev``):
 a stale or forged one is 409, so no update is ever lost.  A bulk POST is one
 transaction: one bad document refuses the whole batch and says which.
+``…/resolve`` ends a replication conflict by keeping one revision (or a merged
+body) and deleting the losing branches.
 """
 from __future__ import annotations
 
@@ -124,6 +126,16 @@ def restore_document(context, request):
     return written(context.document, revision)
 
 
+def resolve_conflict(context, request):
+    """``{"keep": REV}`` keeps one revision; ``{"keep": REV, "merged": {…}}`` saves a merged body on it."""
+    body = json_body(request)
+    if not isinstance(body, dict) or "keep" not in body:
+        raise BadRequest('send {"keep": "REV"} or {"keep": "REV", "merged": {items}}')
+    items = split_document_json(body["merged"])[0] if "merged" in body else None
+    document = context.live_document()
+    return written(document, request.writer.resolve(context.database, document, body["keep"], items))
+
+
 def list_responses(context, request):
     database = context.database
     readable = access.readable_filter(request.identity, database)
@@ -154,6 +166,7 @@ def includeme(config) -> None:
     config.add_route("documents", base, factory=DatabaseContext)
     config.add_route("document", base + "/{unid}", factory=DocumentContext)
     config.add_route("restore", base + "/{unid}/restore", factory=DocumentContext)
+    config.add_route("resolve", base + "/{unid}/resolve", factory=DocumentContext)
     config.add_route("responses", base + "/{unid}/responses", factory=DocumentContext)
     config.add_route("history", base + "/{unid}/history", factory=DocumentContext)
     config.add_route("history_revision", base + "/{unid}/history/{rev}", factory=DocumentContext)
@@ -164,6 +177,7 @@ def includeme(config) -> None:
         (update_document, "document", "PUT", access.WRITE),
         (delete_document, "document", "DELETE", access.DELETE),
         (restore_document, "restore", "POST", access.DELETE),
+        (resolve_conflict, "resolve", "POST", access.WRITE),
         (list_responses, "responses", "GET", access.READ),
         (history, "history", "GET", access.READ),
         (history_revision, "history_revision", "GET", access.READ),
