@@ -1,0 +1,7 @@
+"""Full-text search: Whoosh indexes per database, kept in step through the changes feed.
+
+``analysis`` (Russian and English words), ``extract`` (attachment text),
+``schema`` (what of a document is indexed), ``index`` (the indexes on disk),
+``consumer`` (the indexer), ``query`` and ``search`` (answering a search),
+``api`` (the route), ``commands`` (``domus reindex``), ``plugin`` (the hooks).
+"""
