@@ -4,13 +4,13 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 PIP = $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean browser
 
 run: $(VENV)/.installed
 	$(BIN)/domus --config development.ini init --demo
 	$(BIN)/domus --config development.ini serve --host 127.0.0.1 --port 6543
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -32,6 +32,10 @@ $(VENV)/.installed: $(VENV)/.created setup.py constraints.txt
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) -e '.[test]'
 	touch $@
+
+# The web UI's browser tests drive Debian's Chromium headless (installed as root in CI).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
