@@ -7,7 +7,8 @@ setup(
     description="A Domino-style document server for electronic document management",
     python_requires=">=3.11",
     packages=find_packages(include=["core*", "views*", "replication*", "plugins*", "databases*"]),
-    package_data={"databases": ["*.toml"], "": ["*.pt", "*.jinja2", "static/*"]},
+    package_data={"databases": ["*.toml"], "": ["*.pt", "*.jinja2", "static/*"],
+                  "plugins.webui": ["templates/*.jinja2", "locale/*/LC_MESSAGES/*", "babel.cfg"]},
     include_package_data=True,
     install_requires=[
         "pyramid>=2.0",
@@ -24,10 +25,22 @@ setup(
         "zope.interface",
         "argon2-cffi",
         "tqdm",
+        "requests",  # the replicator's HTTP client
         "lark>=1.2",
+        "pyramid_jinja2",
+        "Babel",
+        "nh3",
+        "Whoosh",
+        "PyStemmer",
+        "pypdf",
+        "python-docx",
+        "odfpy",
     ],
     extras_require={
-        "test": ["pytest", "pytest-timeout", "WebTest", "requests", "ruff", "hypothesis"],
+        # pymorphy3: the lemmatising analyzer the recall test measures against the stemmer.
+        "test": ["pytest", "pytest-timeout", "WebTest", "requests", "ruff", "hypothesis",
+                 "pymorphy3", "pymorphy3-dicts-ru",
+                 "playwright"],
     },
     entry_points={
         "console_scripts": ["domus = core.cli:main"],

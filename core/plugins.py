@@ -21,6 +21,9 @@ BUILTIN_PLUGINS = (
     "core.maintenance",
     "views.plugin",
     "views.forms",
+    "views.fulltext.plugin",
+    "replication.plugin",
+    "plugins.webui.plugin",
 )
 
 
@@ -48,7 +51,7 @@ def describe_plugins(manager) -> list[dict[str, object]]:
             {
                 "name": str(name),
                 "hooks": hooks,
-                "builtin": str(name).startswith("core."),
+                "builtin": str(name) in BUILTIN_PLUGINS,
                 "version": getattr(dist, "version", None),
             }
         )

@@ -39,13 +39,10 @@ def forbidden(exc: HTTPForbidden, request):
     A browser gets no ``Basic`` challenge: it would remember the password and
     send it with forged cross-site requests; browsers log in with a session.
     """
+    hidden = hidden_from_caller(request)
+    if hidden is not None:
+        return domus_error(hidden, request)
     principal = request.identity
-    context = getattr(request, "context", None)
-    database, document = getattr(context, "database", None), getattr(context, "document", None)
-    if document is not None and access.may_read(principal, database) and not access.may_read(
-        principal, database, document
-    ):
-        return domus_error(hidden_document(database, document.unid), request)
     if principal is None:
         if "text/html" not in request.headers.get("Accept", ""):
             request.response.headers["WWW-Authenticate"] = 'Basic realm="Domus"'
@@ -54,8 +51,27 @@ def forbidden(exc: HTTPForbidden, request):
     return error_response(request, 403, "forbidden", "you may not do this here")
 
 
+def hidden_from_caller(request) -> DomusError | None:
+    """The "no such document" error when the request's document is hidden from the caller.
+
+    Shared with the web UI, whose pages answer the same error as an HTML page.
+    """
+    principal = request.identity
+    context = getattr(request, "context", None)
+    database, document = getattr(context, "database", None), getattr(context, "document", None)
+    if document is not None and access.may_read(principal, database) and not access.may_read(
+        principal, database, document
+    ):
+        return hidden_document(database, document.unid)
+    return None
+
+
 def not_found(exc: HTTPNotFound, request):
     if isinstance(exc, PredicateMismatch):
+        # A method a route does not take says nothing either about a document one may not see.
+        hidden = hidden_from_caller(request)
+        if hidden is not None:
+            return domus_error(hidden, request)
         return error_response(
             request, 405, "method_not_allowed", f"{request.method} is not allowed on {request.path}"
         )

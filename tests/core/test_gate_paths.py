@@ -28,8 +28,9 @@ MISSING = "0" * 32
 PASSWORD = "Gate-password-1"
 
 #: Routes that carry no document, an item or a count of documents (checked elsewhere).
-NOT_DOCUMENT_PATHS = {"api", "plugins", "tokens", "token", "audit", "session", "login", "logout",
-                      "acl", "databases", "views", "view_design"}
+NOT_DOCUMENT_PATHS = {"api", "plugins", "tokens", "token", "audit", "session", "ui.login", "ui.logout",
+                      "ui.language", "__ui-static/", "acl", "databases", "views", "view_design",
+                      "replication_history"}
 
 
 def _client(app, name: str | None) -> TestApp:
@@ -113,22 +114,41 @@ def _document_paths(unid: str, rev: str) -> dict[str, str]:
         "history": f"{base}/history",
         "history_revision": f"{base}/history/{rev}",
         "attachment": f"{base}/attachments/{quote(ATTACHMENT)}",
+        "replication": f"/replication/documents/{unid}?revs=true&conflicts=true",
+        "replication_attachment": f"/replication/documents/{unid}/{quote(ATTACHMENT)}",
+        "replication_open_revs": f"/replication/documents/{unid}?open_revs=all",
     }
+
+
+def _page_paths(unid: str) -> dict[str, str]:
+    """The web UI's pages of one document (anonymous callers are sent to the login page: 303)."""
+    base = f"/db/documents/documents/{unid}"
+    return {"ui.document": base, "ui.edit": f"{base}/edit", "ui.upload": f"{base}/attachments",
+            "ui.new": f"/db/documents/new/Resolution?parent={unid}"}
 
 
 def _listing_paths() -> dict[str, str]:
     return {
+        "ui.home": "/",
+        "ui.database": "/db/documents",
+        "ui.view": "/db/documents/views/AllByForm?expand=1",
+        "ui.view_category": "/db/documents/views/MemosByDept?open=",
+        "ui.search": "/db/documents/search?q=СЕКРЕТНО&view=AllByForm",
         "database": DB,
         "documents": f"{DB}/documents?include_docs=true&limit=1000",
         "changes": f"{DB}/changes?limit=1000",
         "view": f"{DB}/views/AllByForm?expand=true&count=1000",
         "view_categories": f"{DB}/views/MemosByDept",
         "view_category": f"{DB}/views/MemosByDept?category=&count=1000",
+        "replication_changes": "/replication/documents/_changes?style=all_docs&include_docs=true",
+        "replication_all_docs": "/replication/documents/_all_docs?include_docs=true",
+        "search": f"{DB}/search?q=СЕКРЕТНО OR записка OR ответ OR files:{quote(ATTACHMENT)}&count=1000",
     }
 
 
 def _walked_routes() -> set[str]:
-    return set(_document_paths(MISSING, "1-x")) | set(_listing_paths()) | {"restore"}
+    return (set(_document_paths(MISSING, "1-x")) | set(_page_paths(MISSING)) | set(_listing_paths())
+            | {"restore", "resolve"})
 
 
 def test_the_walk_covers_every_route(app):
@@ -148,15 +168,18 @@ def test_no_read_path_reveals_the_secret_document(shared, who):
     app, _, secret_world = shared
     client = _client(app, who)
     secret = secret_world["secret"]
-    for name, path in _document_paths(secret, secret_world["first_rev"]).items():
+    for name, path in {**_document_paths(secret, secret_world["first_rev"]),
+                       **_page_paths(secret)}.items():
         hidden = client.get(path, expect_errors=True)
         absent = client.get(path.replace(secret, MISSING), expect_errors=True)
         assert hidden.status_int == absent.status_int, (who, name, hidden.status)
-        assert hidden.status_int in (401, 403, 404), (who, name, hidden.status)
+        assert hidden.status_int in (401, 403, 404) or (
+            name.startswith("ui.") and who is None and hidden.status_int == 303), (who, name)
         assert hidden.text.replace(secret, MISSING) == absent.text, (who, name)
         assert not _leaks(hidden.text.replace(secret, ""), secret_world), (who, name)
     for name, path in {**_listing_paths(),
                        "open_responses": f"{DB}/documents/{secret_world['open']}/responses",
+                       "open_page": f"/db/documents/documents/{secret_world['open']}",
                        "databases": "/api/databases"}.items():
         answer = client.get(path, expect_errors=True)
         assert not _leaks(answer.text, secret_world), (who, name, answer.text[:300])
@@ -237,6 +260,11 @@ def test_writes_to_the_secret_document_look_like_writes_to_nothing(app, world, w
         "message": hidden.json["message"]}
     client.delete(f"{DB}/documents/{secret}", headers={"If-Match": rev}, status=404)
     client.post(f"{DB}/documents/{secret}/restore", status=404)
+    client.post_json(f"{DB}/documents/{secret}/resolve", {"keep": rev}, status=404)
+    for action in ("restore", "resolve"):  # a method the route does not take: as for nothing
+        wrong_method = client.get(f"{DB}/documents/{secret}/{action}", status=404)
+        assert wrong_method.json == client.get(f"{DB}/documents/{MISSING}/{action}", status=404).json | {
+            "message": wrong_method.json["message"]}
     client.put(f"{DB}/documents/{secret}/attachments/a.txt", b"x",
                headers={"If-Match": rev, "Content-Type": "text/plain"}, status=404)
     response = client.post_json(f"{DB}/documents", {"Form": "Memo", "@parent": secret}, status=404)

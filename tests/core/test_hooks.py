@@ -263,6 +263,7 @@ def test_checkpoint_is_stored_in_the_database(app, api, plugin):
 def test_plugins_endpoint_lists_builtins_and_the_test_plugin(api):
     rows = {row["name"]: row for row in api.get("/api/plugins").json["plugins"]}
     assert rows["core.identity"]["builtin"] is True
+    assert rows["views.plugin"]["builtin"] is True  # shipped with Domus, though outside core
     ours = [row for row in rows.values() if "register_routes" in row["hooks"]]
     assert ours and ours[0]["builtin"] is False
 

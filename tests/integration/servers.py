@@ -5,12 +5,14 @@ Every process is started with a bounded wait for readiness and killed in
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import requests
@@ -126,3 +128,19 @@ class AppServer(Process):
 
     def docs(self, database: str = "documents") -> str:
         return f"{self.url}/api/databases/{database}/documents"
+
+
+@contextlib.contextmanager
+def zeo_cluster(folder: Path) -> Iterator[tuple[ZeoServer, list[AppServer]]]:
+    """A ZEO server and two app servers on it, initialised once; all stopped afterwards."""
+    zeo = ZeoServer(folder / "zeo")
+    apps: list[AppServer] = []
+    try:
+        domus(folder / "a", "init", storage=zeo.uri(folder / "init-cache"))
+        apps.append(AppServer(folder / "a", storage=zeo.uri(folder / "cache-a")))
+        apps.append(AppServer(folder / "b", storage=zeo.uri(folder / "cache-b")))
+        yield zeo, apps
+    finally:
+        for app in apps:
+            app.stop()
+        zeo.stop()

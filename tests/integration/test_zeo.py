@@ -6,22 +6,13 @@ import time
 
 import pytest
 
-from tests.integration.servers import AppServer, ZeoServer, domus
+from tests.integration.servers import zeo_cluster
 
 
 @pytest.fixture
 def cluster(tmp_path):
-    zeo = ZeoServer(tmp_path / "zeo")
-    apps = []
-    try:
-        domus(tmp_path / "a", "init", storage=zeo.uri(tmp_path / "init-cache"))
-        apps.append(AppServer(tmp_path / "a", storage=zeo.uri(tmp_path / "cache-a")))
-        apps.append(AppServer(tmp_path / "b", storage=zeo.uri(tmp_path / "cache-b")))
+    with zeo_cluster(tmp_path) as (zeo, apps):
         yield apps
-    finally:
-        for app in apps:
-            app.stop()
-        zeo.stop()
 
 
 def _eventually(fetch, predicate, seconds=5.0):
