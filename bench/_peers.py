@@ -7,6 +7,7 @@ first time.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 
 import requests
 
@@ -24,6 +26,17 @@ ROOT = HERE.parent
 CACHE = HERE / ".cache"
 POUCH_VERSION = "4.2.0"
 PASSWORD = "bench-password-1"
+
+
+def bench_module(name: str) -> ModuleType:
+    """A sibling bench script by path (``core`` is taken by the server package)."""
+    saved = list(sys.path)
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", Path(__file__).parent / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.path[:] = saved
+    return module
 
 
 def save_results(area: str, results: dict) -> Path:

@@ -32,38 +32,19 @@ from pathlib import Path
 # The repository first: this script's own name would otherwise hide the ``replication`` package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _peers import PASSWORD, DomusPeer, PouchPeer, save_results  # noqa: E402
+from _peers import PASSWORD, DomusPeer, PouchPeer, bench_module, save_results  # noqa: E402
 
 from replication.peers import Peer  # noqa: E402
 from replication.replicator import Replicator  # noqa: E402
 
-TEXT = ("обращение граждан благоустройство двора ремонт кровли многоквартирного дома поручение "
-        "исполнитель срок исполнения контроль управление жилищно коммунального хозяйства ответ "
-        "заявителю рассмотреть доложить обеспечить подготовить информацию")
-WORDS = TEXT.split(" ")
-DEPARTMENTS = ("Управление ЖКХ", "Комитет внешнего благоустройства", "Управление образования")
+make_doc = bench_module("core").make_doc  # the ~900-byte incoming letter of bench/core.py
 SCAN_BYTES = 100 * 1024
 
 
 def letters(count: int, seed: int = 7) -> list[tuple[dict, bytes | None]]:
     """``(items, scan or None)``: one letter in ten carries a 100 KB scan."""
     rng = random.Random(seed)
-    out = []
-    for n in range(count):
-        items = {
-            "Form": "Incoming",
-            "Subject": " ".join(rng.choice(WORDS) for _ in range(8)),
-            "Body": " ".join(rng.choice(WORDS) for _ in range(38)),
-            "RegNumber": f"Вх-{n}/2026",
-            "RegDate": f"2026-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
-            "Dept": rng.choice(DEPARTMENTS),
-            "Executor": "Иванова Анна Сергеевна",
-            "Pages": rng.randrange(1, 20),
-            "Status": rng.choice(["зарегистрирован", "на исполнении", "исполнен"]),
-            "Correspondent": "Прокуратура г. Казани",
-        }
-        out.append((items, rng.randbytes(SCAN_BYTES) if n % 10 == 0 else None))
-    return out
+    return [(make_doc(rng, n), rng.randbytes(SCAN_BYTES) if n % 10 == 0 else None) for n in range(count)]
 
 
 def domus_url(peer: DomusPeer, database: str) -> str:

@@ -60,7 +60,6 @@ from __future__ import annotations
 import argparse
 import copy
 import hashlib
-import importlib.util
 import itertools
 import json
 import os
@@ -75,7 +74,6 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -86,7 +84,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.append(str(HERE))
 
 import ZODB  # noqa: E402
-from _peers import CACHE, npm_install, rss_mib, save_results  # noqa: E402
+from _peers import CACHE, bench_module, npm_install, rss_mib, save_results  # noqa: E402
 from BTrees.OOBTree import OOBTree  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 from ZODB.DemoStorage import DemoStorage  # noqa: E402
@@ -101,19 +99,7 @@ from views import catalog  # noqa: E402
 from views.definition import parse_view  # noqa: E402
 from views.reading import Query, ViewReader, parse_key  # noqa: E402
 
-
-def _bench_module(name: str) -> ModuleType:
-    """A sibling bench script by path (``core`` is taken by the server package)."""
-    saved = list(sys.path)
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", HERE / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sys.path[:] = saved
-    return module
-
-
-_core_bench = _bench_module("core")
+_core_bench = bench_module("core")
 WORDS: list[str] = _core_bench.WORDS
 CORRESPONDENTS: tuple[str, ...] = _core_bench.CORRESPONDENTS
 ratio: Callable[[float, float], float] = _core_bench.ratio
