@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.integration.servers import AppServer, domus, zeo_cluster
+from tests.integration.servers import AppServer, domus, eventually, zeo_cluster
 
 LAG_SECONDS = 2.0
 WRITES_PER_SECOND = 50
@@ -21,15 +21,6 @@ def _search(server: AppServer, session, q: str, **params) -> dict:
                                                              "status": answer.status_code}
 
 
-def _eventually(fetch, predicate, seconds: float = 15.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = fetch()
-        if predicate(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def cluster(tmp_path):
     with zeo_cluster(tmp_path) as (zeo, apps):
@@ -41,7 +32,8 @@ def test_a_document_written_through_one_server_is_found_through_the_other(cluste
     sa, sb = a.session(), b.session()
     created = sa.post(a.docs(), json={"Form": "Memo", "Subject": "Благоустройство сквера на Кремлёвской"}
                       ).json()
-    found = _eventually(lambda: _search(b, sb, "благоустройству сквера"), lambda r: r["total"] == 1)
+    found = eventually(lambda: _search(b, sb, "благоустройству сквера"), lambda r: r["total"] == 1,
+                       seconds=15.0)
     assert [row["@unid"] for row in found["rows"]] == [created["@unid"]]
     assert _search(a, sa, "сквер")["total"] == 1  # and each keeps its own index
     assert (a.var / "fulltext" / "documents").is_dir() and (b.var / "fulltext" / "documents").is_dir()
@@ -52,7 +44,7 @@ def test_reindex_from_the_command_line_while_the_server_keeps_searching(cluster,
     session = a.session()
     session.post(a.docs(), json=[{"Form": "Memo", "Subject": f"Ремонт кровли дома {n}"}
                                  for n in range(300)]).raise_for_status()
-    _eventually(lambda: _search(a, session, "кровли"), lambda r: r["total"] == 300)
+    eventually(lambda: _search(a, session, "кровли"), lambda r: r["total"] == 300, seconds=15.0)
     answers: list[int] = []
     stop = threading.Event()
 

@@ -144,3 +144,13 @@ def zeo_cluster(folder: Path) -> Iterator[tuple[ZeoServer, list[AppServer]]]:
         for app in apps:
             app.stop()
         zeo.stop()
+
+
+def eventually(fetch, predicate, seconds: float = 5.0):
+    """``fetch()`` again until ``predicate`` holds of it or ``seconds`` pass; the last value."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = fetch()
+        if predicate(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.integration.servers import zeo_cluster
+from tests.integration.servers import eventually, zeo_cluster
 
 
 @pytest.fixture
@@ -15,25 +15,16 @@ def cluster(tmp_path):
         yield apps
 
 
-def _eventually(fetch, predicate, seconds=5.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = fetch()
-        if predicate(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
-
-
 def test_write_through_one_server_is_read_through_the_other(cluster):
     a, b = cluster
     sa, sb = a.session(), b.session()
     created = sa.post(a.docs(), json={"Form": "Memo", "Subject": "Через A"}).json()
-    response = _eventually(lambda: sb.get(f"{b.docs()}/{created['@unid']}"),
+    response = eventually(lambda: sb.get(f"{b.docs()}/{created['@unid']}"),
                            lambda r: r.status_code == 200)
     assert response.json()["Subject"] == "Через A"
     updated = sb.put(f"{b.docs()}/{created['@unid']}", json={"Subject": "Через B"},
                      headers={"If-Match": created["@rev"]}).json()
-    seen = _eventually(lambda: sa.get(f"{a.docs()}/{created['@unid']}").json(),
+    seen = eventually(lambda: sa.get(f"{a.docs()}/{created['@unid']}").json(),
                        lambda d: d["@rev"] == updated["@rev"])
     assert seen["Subject"] == "Через B"
 
@@ -46,7 +37,7 @@ def test_attachment_uploaded_through_one_is_downloaded_through_the_other(cluster
     sa.put(f"{a.docs()}/{created['@unid']}/attachments/scan.bin", data=data,
            headers={"If-Match": created["@rev"], "Content-Type": "application/octet-stream"}
            ).raise_for_status()
-    response = _eventually(lambda: sb.get(f"{b.docs()}/{created['@unid']}/attachments/scan.bin"),
+    response = eventually(lambda: sb.get(f"{b.docs()}/{created['@unid']}/attachments/scan.bin"),
                            lambda r: r.status_code == 200)
     assert response.content == data
 
@@ -98,7 +89,7 @@ def test_concurrent_writers_on_both_servers_all_succeed_in_one_ordered_feed(clus
     assert len(written) == 200
     for app in (a, b):
         session = app.session()
-        feed = _eventually(
+        feed = eventually(
             lambda s=session, u=app.url: s.get(f"{u}/api/databases/documents/changes",
                                                params={"limit": 1000}).json(),
             lambda f: len(f["results"]) >= 200)
