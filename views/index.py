@@ -208,6 +208,13 @@ class ViewIndex(Persistent):
     def children(self, unid: str) -> CountedTree | None:
         return self.responses.get(unid)
 
+    def documents(self) -> frozenset[str]:
+        """The UNIDs of every row: the documents the view selects and the responses under them."""
+        unids = {row[0] for _, row in self.entries.items()}
+        for tree in self.responses.values():
+            unids.update(row[0] for _, row in tree.items())
+        return frozenset(unids)
+
     def view(self, name: str) -> ViewDefinition:
         """This index's own definition, compiled once per loaded object.
 

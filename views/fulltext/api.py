@@ -35,11 +35,7 @@ def _view_documents(database, name: str) -> frozenset[str] | None:
     if serving is None:
         raise IndexRebuilding(f"view {name!r} is being built; search within it in a moment",
                               retry_after=RETRY_SECONDS)
-    _, index = serving
-    unids = {row[0] for _, row in index.entries.items()}
-    for tree in index.responses.values():
-        unids.update(row[0] for _, row in tree.items())
-    return frozenset(unids)
+    return serving[1].documents()
 
 
 def search(context, request):
