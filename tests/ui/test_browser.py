@@ -78,6 +78,7 @@ def test_the_keyboard_reaches_the_rows_and_moves_between_them(desktop):
     desktop.page.keyboard.press("Tab")
     assert desktop.page.evaluate("document.activeElement.className") == "skip"
     desktop.page.keyboard.press("Enter")
+    desktop.page.wait_for_url("**#main", timeout=5000)  # following the link may take a moment
     assert desktop.page.url.endswith("#main")
     first, second = desktop.page.locator("td.lead a").nth(0), desktop.page.locator("td.lead a").nth(1)
     first.focus()
