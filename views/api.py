@@ -39,7 +39,7 @@ def list_views(context, request):
     return {"views": [
         {"name": name, "title": view.title, "categorized": bool(view.categories),
          "responses": view.responses, "columns": [
-             {"name": c.name, "title": c.title, "sort": c.sort} for c in view.columns],
+             {"name": c.name, "title": c.title, "sort": c.sort, "resort": c.resort} for c in view.columns],
          **catalog.state(database, name)}
         for name, view in sorted(catalog.definitions(database).items())
     ]}
@@ -59,6 +59,7 @@ def read_view(context, request):
         category=_key(request, "category"),
         expand=_flag(request, "expand"),
         descending=_flag(request, "descending"),
+        resort=request.params.get("resort") or None,
     )
     viewer_may_see = access.row_filter(request.identity, database)
     answer = ViewReader(view, index, viewer_may_see).read(query)

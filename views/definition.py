@@ -5,7 +5,7 @@ documents appear under their parents:
 
     {"title": {"ru": "…", "en": "…"}, "selection": "Form = \\"Memo\\"",
      "columns": [{"name": "Dept", "title": "…", "value": "Dept", "sort": "ascending",
-                  "categorized": true, "multiple": false, "totals": false}, …],
+                  "categorized": true, "multiple": false, "totals": false, "resort": false}, …],
      "responses": true}
 
 The templates in ``databases/`` say the same in TOML.  ``parse_view`` turns
@@ -21,14 +21,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from core.exceptions import ValidationFailed
+from core.exceptions import BadRequest, ValidationFailed
 from views.formula import Formula, FormulaError, compile_formula
 
 MAX_COLUMNS = 64
+# Click-to-sort columns per view: each is one more counted tree that every save keeps in step.
+MAX_RESORT = 4
 SORTS = ("none", "ascending", "descending")
 _NAME = re.compile(r"^[A-Za-zА-Яа-яЁё_][\wА-Яа-яЁё.\\-]{0,99}$")
 _VIEW_KEYS = {"title", "selection", "columns", "responses"}
-_COLUMN_KEYS = {"name", "title", "value", "sort", "categorized", "multiple", "totals"}
+_COLUMN_KEYS = {"name", "title", "value", "sort", "categorized", "multiple", "totals", "resort"}
 #: Items every document has without a form declaring them.
 BUILTIN_ITEMS = {"Form", "Readers", "Authors"}
 
@@ -42,10 +44,12 @@ class Column:
     categorized: bool = False
     multiple: bool = False
     totals: bool = False
+    resort: bool = False  # "click on column header to sort" (``views.resort``)
 
     def describe(self) -> dict[str, object]:
         return {"name": self.name, "title": self.title, "value": self.value.source, "sort": self.sort,
-                "categorized": self.categorized, "multiple": self.multiple, "totals": self.totals}
+                "categorized": self.categorized, "multiple": self.multiple, "totals": self.totals,
+                "resort": self.resort}
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,20 @@ class ViewDefinition:
     @cached_property
     def sorted_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.sort != "none")
+
+    @cached_property
+    def resorted(self) -> tuple[int, ...]:
+        """The positions of the click-to-sort columns."""
+        return tuple(i for i, c in enumerate(self.columns) if c.resort)
+
+    def resort_column(self, name: str) -> int:
+        """The position of click-to-sort column ``name``, or BadRequest naming the ones there are."""
+        for i in self.resorted:
+            if self.columns[i].name == name:
+                return i
+        offered = ", ".join(self.columns[i].name for i in self.resorted) or "none"
+        raise BadRequest(f"view {self.name} cannot be sorted by {name!r}: its click-to-sort columns "
+                         f"are {offered}")
 
     @property
     def categories(self) -> int:
@@ -107,7 +125,7 @@ def _column(index: int, raw: object, problems: list) -> Column | None:
     sort = raw.get("sort", "none")
     if sort not in SORTS:
         problems.append({"item": where, "message": f"{where}: sort must be one of {', '.join(SORTS)}"})
-    flags = {key: raw.get(key, False) for key in ("categorized", "multiple", "totals")}
+    flags = {key: raw.get(key, False) for key in ("categorized", "multiple", "totals", "resort")}
     for key, value in flags.items():
         if not isinstance(value, bool):
             problems.append({"item": where, "message": f"{where}: {key} must be true or false"})
@@ -143,6 +161,9 @@ def parse_view(name: str, raw: object, design: Mapping | None = None) -> ViewDef
         columns_raw = []
     selection = _formula(raw.get("selection", "@True"), "selection", problems)
     columns = [c for i, raw_column in enumerate(columns_raw) if (c := _column(i, raw_column, problems))]
+    if sum(1 for c in columns if c.resort) > MAX_RESORT:
+        problems.append({"item": "columns", "message": f"a view has at most {MAX_RESORT} click-to-sort "
+                                                       "(resort) columns"})
     if len({c.name for c in columns}) != len(columns):
         problems.append({"item": "columns", "message": "two columns have the same name"})
     leading = 0

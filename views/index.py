@@ -12,6 +12,8 @@ plus what the gate needs to hide it without loading the document.
 
 In a view with ``responses``, response documents are not sorted among the
 main documents but kept per parent and shown under it, as Domino shows them.
+Each click-to-sort column keeps the top-level rows' keys again in its own
+order (``views.resort``).
 
 Rows are a pure function of the view, the document's state (a ``State``: its
 items and metadata at one revision) and the index's ``now``: so the rows a
@@ -32,6 +34,7 @@ from views.collation import TAIL, column_key
 from views.definition import ViewDefinition, parse_view
 from views.formula import Environment, EvaluationError
 from views.ordered import CountedTree, Measure
+from views.resort import Resorting, reader_set_tree
 
 log = logging.getLogger(__name__)
 MAX_EXPANSION = 100  # rows one document may contribute through multi-value columns
@@ -69,8 +72,16 @@ def _display(values: list) -> object:
     return shown[0] if len(shown) == 1 else shown
 
 
-def rows_for(definition: ViewDefinition, state: State, now: datetime | None = None) -> list[tuple]:
-    """The ``(key, row)`` entries a document in ``state`` has in the view (none if not selected)."""
+class Entry(NamedTuple):
+    """One row of a document in a view, with where it sorts."""
+
+    key: tuple
+    row: tuple
+    resort_keys: tuple  # its sort key in each click-to-sort column (``ViewDefinition.resorted``)
+
+
+def rows_for(definition: ViewDefinition, state: State, now: datetime | None = None) -> list[Entry]:
+    """The entries a document in ``state`` has in the view (none if not selected)."""
     if state.deleted:
         return []
     environment = Environment(items=state.items, unid=state.unid, parent_unid=state.parent_unid,
@@ -99,7 +110,8 @@ def rows_for(definition: ViewDefinition, state: State, now: datetime | None = No
             for i, column in enumerate(definition.columns)
         )
         row = (state.unid, shown, state.readers, state.conflict)
-        entries.append((key + ((TAIL, state.unid, number),), row))
+        resort_keys = tuple(column_key(combination[i], "ascending") for i in definition.resorted)
+        entries.append(Entry(key + ((TAIL, state.unid, number),), row, resort_keys))
     return entries
 
 
@@ -138,6 +150,9 @@ class ViewIndex(Persistent):
         # Top-level rows with Readers, again, per set of reader names: a caller's count in any
         # key range is the range's count minus the rows of the sets they may not see.
         self.restricted = OOBTree()  # sorted reader names -> CountedTree of keys
+        # Click-to-sort column name -> its Resorting.
+        self.resorted = OOBTree({column["name"]: Resorting()
+                                 for column in definition.get("columns", []) if column.get("resort")})
 
     def _tree(self, definition: ViewDefinition, state: State, create: bool) -> CountedTree | None:
         parent = state.parent_unid if definition.responses else None
@@ -154,16 +169,18 @@ class ViewIndex(Persistent):
         if not entries:
             return
         tree = self._tree(definition, state, create=True)
+        top = tree is self.entries
         hidden = None
-        if state.readers is not None and tree is self.entries:
-            hidden = self.restricted.get(state.readers)
-            if hidden is None:
-                hidden = self.restricted[state.readers] = CountedTree(
-                    measure=Measure(self.totals.width) if self.totals else None)
-        for key, row in entries:
+        if state.readers is not None and top:
+            hidden = reader_set_tree(self.restricted, state.readers,
+                                     Measure(self.totals.width) if self.totals else None)
+        for key, row, resort_keys in entries:
             tree.insert(key, row)
             if hidden is not None:
                 hidden.insert(key, self.totals(row) if self.totals else None)
+            if top:
+                for i, resort_key in zip(definition.resorted, resort_keys, strict=True):
+                    self.resorted[definition.columns[i].name].add((resort_key, *key), state.readers)
 
     def discard(self, definition: ViewDefinition, state: State) -> None:
         """Take out the rows ``state`` put in (the readers come from the stored rows)."""
@@ -171,31 +188,27 @@ class ViewIndex(Persistent):
         tree = self._tree(definition, state, create=False) if entries else None
         if tree is None:
             return
-        stored = tree.get(entries[0][0])
+        stored = tree.get(entries[0].key)
         if stored is None:
             log.error("view %s: the rows of %s at %s are not where they were put", definition.name,
                       state.unid, state.rev)
             return
-        for key, _ in entries:
-            tree.remove(key)
-        if tree is not self.entries and not len(tree):
-            del self.responses[state.parent_unid]
+        for entry in entries:
+            tree.remove(entry.key)
+        if tree is not self.entries:
+            if not len(tree):
+                del self.responses[state.parent_unid]
+            return
         readers = stored[2]
-        if readers is not None and tree is self.entries:
+        for key, _, resort_keys in entries:
+            for i, resort_key in zip(definition.resorted, resort_keys, strict=True):
+                self.resorted[definition.columns[i].name].remove((resort_key, *key), readers)
+        if readers is not None:
             hidden = self.restricted[readers]
-            for key, _ in entries:
-                hidden.remove(key)
+            for entry in entries:
+                hidden.remove(entry.key)
             if not len(hidden):
                 del self.restricted[readers]
-
-    def hidden_count(self, may_see, low, high) -> int:
-        """Top-level rows in ``[low, high)`` (keys; None: unbounded) that ``may_see`` refuses."""
-        hidden = 0
-        for readers, tree in self.restricted.items():
-            if not may_see(readers):
-                hidden += tree.rank(high) if high is not None else len(tree)
-                hidden -= tree.rank(low) if low is not None else 0
-        return hidden
 
     def visible_totals(self, may_see, low, high) -> list:
         """The total columns summed over the top-level rows in ``[low, high)`` that ``may_see`` allows."""

@@ -8,7 +8,9 @@ open, the offset, the direction, a "jump to" key), so every state has a
 link that works without JavaScript and can be bookmarked.
 
 A view can be turned round on its first sorted column (its index is kept
-in that order); the other columns keep the view's own order.
+in that order), and sorted either way by any column its designer made
+click-to-sort (``resort``): the view engine keeps an order for each, and the
+view is then shown flat, without categories, as Domino shows it.
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ class Params:
     expand: bool = False
     category: str | None = None
     opened: tuple[str, ...] = ()
+    resort: str | None = None  # the click-to-sort column the rows are ordered by
 
     @classmethod
     def from_request(cls, request) -> Params:
@@ -49,13 +52,15 @@ class Params:
             raise BadRequest("a key is at most 1000 characters")
         opened = tuple(dict.fromkeys(params.getall("open")))[:MAX_OPEN]
         return cls(int(raw_start), params.get("desc") == "1", key.strip(),
-                   params.get("expand") == "1", params.get("category"), opened)
+                   params.get("expand") == "1", params.get("category"), opened, params.get("sort") or None)
 
     def query(self, **changes) -> list[tuple[str, str]]:
         """URL parameters of this state with ``changes``; defaults are left out."""
-        state = {"start": self.start, "desc": self.descending, "key": self.key,
-                 "expand": self.expand, "category": self.category, "open": self.opened, **changes}
+        state = {"start": self.start, "desc": self.descending, "key": self.key, "expand": self.expand,
+                 "category": self.category, "open": self.opened, "sort": self.resort, **changes}
         pairs: list[tuple[str, str]] = []
+        if state["sort"]:
+            pairs.append(("sort", state["sort"]))
         if state["category"] is not None:
             pairs.append(("category", state["category"]))
         if state["expand"]:
@@ -117,7 +122,7 @@ class ViewPage:
 
     # -- reading -----------------------------------------------------------
     def _read(self, **query) -> dict:
-        return self.reader.read(Query(descending=self.params.descending, **query))
+        return self.reader.read(Query(descending=self.params.descending, resort=self.params.resort, **query))
 
     def table(self) -> Table:
         table = Table(columns=self._columns(), state=catalog.state(self.database, self.view.name),
@@ -130,7 +135,7 @@ class ViewPage:
         if params.category is not None:
             answer = self._read(start=params.start, count=PAGE_SIZE, category=parse_key(params.category))
             table.rows = [self._document(row) for row in answer["rows"]]
-        elif self.view.categories and not params.expand:
+        elif self.view.categories and not params.expand and params.resort is None:
             answer = self._read(start=params.start, count=PAGE_SIZE, startkey=startkey)
             table.categories = answer["categories"]
             for row in answer["rows"]:
@@ -152,21 +157,32 @@ class ViewPage:
 
     # -- laying out --------------------------------------------------------
     def _columns(self) -> list[dict]:
-        columns = []
-        for column in self.view.columns:
-            sortable = column.name == self.key_column
-            ascending = (column.sort == "ascending") != self.params.descending
-            columns.append({
-                "name": column.name,
-                "title": in_language(column.title, self.locale, column.name),
-                "sortable": sortable,
-                "direction": ("ascending" if ascending else "descending") if sortable else None,
-                "toggle": self.params.query(desc=not self.params.descending, start=0)
-                if sortable else None,
-                "category": column.categorized,
-                "totals": column.totals,
-            })
-        return columns
+        return [{"name": column.name, "title": in_language(column.title, self.locale, column.name),
+                 **self._sorting(column), "category": column.categorized, "totals": column.totals}
+                for column in self.view.columns]
+
+    def _sorting(self, column) -> dict:
+        """How a column's header sorts: the order it shows (None if it does not) and its link.
+
+        The key column turns the view round (or, while another column sorts it, brings back
+        the view's own order); a click-to-sort column sorts by itself, then turns round.
+        """
+        params = self.params
+        active = params.resort == column.name if params.resort else column.name == self.key_column
+        if active:
+            base = "ascending" if params.resort else column.sort
+            direction = base if not params.descending else (
+                "descending" if base == "ascending" else "ascending")
+            return {"sortable": True, "direction": direction,
+                    "toggle": params.query(desc=not params.descending, start=0, key="")}
+        if column.resort:
+            return {"sortable": True, "direction": None,
+                    "toggle": params.query(sort=column.name, desc=False, start=0, key="", category=None,
+                                           expand=False, open=())}
+        if column.name == self.key_column:
+            return {"sortable": True, "direction": None,
+                    "toggle": params.query(sort=None, desc=False, start=0, key="")}
+        return {"sortable": False, "direction": None, "toggle": None}
 
     def _cells(self, row: dict, blank_categories: bool) -> list[str]:
         return ["" if blank_categories and c.name in self.category_columns

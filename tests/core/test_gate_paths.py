@@ -98,12 +98,15 @@ def _add_secrets(app, world) -> dict:
     open_response = boss.post_json(f"{DB}/documents", {"Form": "Memo", "Subject": "ответ-секрет",
                                                        "@parent": world["open"],
                                                        "Readers": ["boss"]}).json
+    letter = boss.post_json(f"{DB}/documents", {"Form": "Incoming", "Subject": SECRET_TEXT + " письмо",
+                                                "Correspondent": SECRET_TEXT, "RegDate": "2026-11-20",
+                                                "Readers": ["boss"]}).json
     for entry in entries["entries"]:
         if entry["name"] == "boss":
             entry.update(level="reader", canCreate=False)
     acl.put_json(f"{DB}/acl", entries)
     return {**world, "first_rev": world["secret_rev"], "rev": attached["@rev"],
-            "hidden": {unid, response["@unid"], open_response["@unid"]}}
+            "hidden": {unid, response["@unid"], open_response["@unid"], letter["@unid"]}}
 
 
 def _document_paths(unid: str, rev: str) -> dict[str, str]:
@@ -133,6 +136,7 @@ def _listing_paths() -> dict[str, str]:
         "ui.database": "/db/documents",
         "ui.view": "/db/documents/views/AllByForm?expand=1",
         "ui.view_category": "/db/documents/views/MemosByDept?open=",
+        "ui.view_resorted": "/db/documents/views/IncomingByDate?sort=Correspondent",
         "ui.search": "/db/documents/search?q=СЕКРЕТНО&view=AllByForm",
         "database": DB,
         "documents": f"{DB}/documents?include_docs=true&limit=1000",
@@ -140,6 +144,9 @@ def _listing_paths() -> dict[str, str]:
         "view": f"{DB}/views/AllByForm?expand=true&count=1000",
         "view_categories": f"{DB}/views/MemosByDept",
         "view_category": f"{DB}/views/MemosByDept?category=&count=1000",
+        "view_resorted": f"{DB}/views/IncomingByDate?resort=Correspondent&count=1000",
+        "view_resorted_at_key": f"{DB}/views/IncomingByDate?resort=Correspondent&startkey={quote('С')}"
+                                "&count=1000",
         "replication_changes": "/replication/documents/_changes?style=all_docs&include_docs=true",
         "replication_all_docs": "/replication/documents/_all_docs?include_docs=true",
         "search": f"{DB}/search?q=СЕКРЕТНО OR записка OR ответ OR files:{quote(ATTACHMENT)}&count=1000",
@@ -201,7 +208,9 @@ def test_counts_leave_the_secret_documents_out(shared, who):
         [expected] if who != "noaccess" else [])
     if may_read:
         assert client.get(f"{DB}/documents?limit=1").json["total"] == expected
-        for view in ("AllByForm", "MemosByDept"):  # the administrator's totals leave the secrets out
+        # The administrator's totals leave the secrets out too, in every order of a view.
+        for view in ("AllByForm", "MemosByDept", "IncomingByDate?resort=Correspondent",
+                     f"IncomingByDate?resort=Correspondent&startkey={quote('С')}"):
             assert client.get(f"{DB}/views/{view}").json["total"] == api.get(
                 f"{DB}/views/{view}").json["total"]
 

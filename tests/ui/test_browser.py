@@ -113,6 +113,12 @@ def test_sort_by_a_column(desktop, demo_server):
     desktop.page.wait_for_selector("th[aria-sort=ascending]")
     assert oldest["@unid"] in desktop.page.locator("td.lead a").first.get_attribute("href")
     assert "desc=1" in desktop.page.url
+    # Correspondent is a click-to-sort column: the view comes back ordered by it.
+    first_by_name = _api(demo_server).get(view, params={"count": 1, "resort": "Correspondent"}).json()
+    desktop.page.locator("thead a[href*='sort=Correspondent']").click()
+    desktop.page.wait_for_url("**sort=Correspondent**")
+    desktop.page.wait_for_selector("th[aria-sort=ascending] a[href*='sort=Correspondent']")
+    assert first_by_name["rows"][0]["@unid"] in desktop.page.locator("td.lead a").first.get_attribute("href")
 
 
 def test_open_a_document_and_edit_an_item(desktop, demo_server):

@@ -141,6 +141,32 @@ def test_the_key_column_turns_the_view_round(browser, api):
     assert turned.html.select_one("th[aria-sort]")["aria-sort"] == "descending"
 
 
+def test_a_click_to_sort_column_sorts_the_view_flat_then_turns_round(browser, api):
+    for day, correspondent in (("2026-11-02", "Прокуратура"), ("2026-11-03", "Аптека"),
+                               ("2026-11-04", "Дума")):
+        api.post_json(DOCS, {"Form": "Incoming", "RegDate": day, "Correspondent": correspondent})
+    page = browser.get("/db/documents/views/IncomingByDate")
+    headers = {th.get_text(" ", strip=True).split(" ")[0]: th for th in page.html.select("thead th")}
+    assert headers["Дата"]["aria-sort"] == "descending" and not headers["Корреспондент"].get("aria-sort")
+
+    def correspondents(answer) -> list[str]:
+        return [row.select("td")[2].text.strip() for row in answer.html.select("tr.document")]
+
+    assert correspondents(page) == ["Дума", "Аптека", "Прокуратура"]
+    by_name = browser.get(headers["Корреспондент"].select_one("a")["href"])
+    assert "sort=Correspondent" in by_name.request.url
+    assert correspondents(by_name) == ["Аптека", "Дума", "Прокуратура"]
+    assert by_name.html.select_one("th[aria-sort]").get_text(" ", strip=True).startswith("Корреспондент")
+    assert by_name.html.select_one("th[aria-sort]")["aria-sort"] == "ascending"
+    turned = browser.get(by_name.html.select_one("th[aria-sort] a")["href"])
+    assert correspondents(turned) == ["Прокуратура", "Дума", "Аптека"]
+    jumped = browser.get("/db/documents/views/IncomingByDate", {"sort": "Correspondent", "key": "Д"})
+    assert correspondents(jumped) == ["Дума", "Прокуратура"]
+    back = browser.get(by_name.html.select("thead th a")[0]["href"])
+    assert "sort=" not in back.request.url and correspondents(back) == correspondents(page)
+    assert browser.get("/db/documents/views/IncomingByDate", {"sort": "Subject"}, status=400)
+
+
 def test_jump_to_a_key_and_page_through(browser, api):
     api.post_json(DOCS, [{"Form": "Memo", "Dept": "Отдел", "Subject": f"Записка {n:03}"}
                          for n in range(60)])

@@ -5,7 +5,7 @@ response documents moved between parents) through the real Writer, and
 between the writes the worker's steps happen: the summary log follows the
 feed, and a rebuild of a view starts and advances a few changes at a time
 while saves go on.  After each sequence every view's index — rows, response
-trees and the rows per set of Readers — must be exactly what a fresh build
+trees, the rows per set of Readers and the click-to-sort columns' keys — must be exactly what a fresh build
 over the same documents gives.
 """
 from __future__ import annotations
@@ -24,6 +24,7 @@ from core.storage import connection_scope, open_db
 from core.templates import install_database
 from core.writes import Writer
 from views import catalog, summaries
+from views.collation import column_key
 from views.index import ViewIndex, number_sum, state_of
 from views.reading import Query, ViewReader
 
@@ -37,10 +38,10 @@ DESIGN = {
         "ByDept": {"selection": 'Form = "Memo"', "responses": True, "columns": [
             {"name": "Dept", "value": "Dept", "sort": "ascending", "categorized": True},
             {"name": "Pages", "value": "Pages", "sort": "descending", "totals": True},
-            {"name": "Subject", "value": "Subject"}]},
+            {"name": "Subject", "value": "Subject", "resort": True}]},
         "ByTag": {"selection": '@Elements(Tags) > 0', "columns": [
             {"name": "Tags", "value": "Tags", "sort": "ascending", "multiple": True},
-            {"name": "Subject", "value": "Subject"}]},
+            {"name": "Subject", "value": "Subject", "resort": True}]},
         "Unsorted": {"selection": "@True", "columns": [{"name": "Subject", "value": "Subject"}]},
     },
 }
@@ -61,7 +62,10 @@ steps = st.lists(st.tuples(st.sampled_from(ACTIONS),
 def _snapshot(index: ViewIndex) -> tuple:
     responses = {parent: list(tree.items()) for parent, tree in index.responses.items()}
     restricted = {readers: list(tree.items()) for readers, tree in index.restricted.items()}
-    return list(index.entries.items()), responses, restricted
+    resorted = {name: (list(resorting.keys.items()),
+                       {readers: list(tree.items()) for readers, tree in resorting.restricted.items()})
+                for name, resorting in index.resorted.items()}
+    return list(index.entries.items()), responses, restricted, resorted
 
 
 def _worker_step(database, action: str, first: int) -> None:
@@ -146,6 +150,16 @@ def test_incremental_indexes_equal_a_fresh_build(sequence):
             assert page["total"] == len(visible), name
             assert [r["@unid"] for r in page["rows"] if "@unid" in r and "." not in r["@position"]] \
                 == [row[0] for row in visible], name
+            for column in view.resorted:  # click-to-sort: the visible rows, ordered by the column
+                entries = [(key, row) for key, row in index.entries.items() if row[2] is None]
+                ordered = [row[0] for _, row in sorted(
+                    entries, key=lambda entry: (column_key(entry[1][1][column], "ascending"), entry[0]))]
+                for descending in (False, True):
+                    resorted = outsider.read(Query(count=1000, resort=view.columns[column].name,
+                                                   descending=descending))
+                    assert resorted["total"] == len(ordered), name
+                    assert [r["@unid"] for r in resorted["rows"] if "." not in r["@position"]] == (
+                        ordered[::-1] if descending else ordered), name
             if view.categories and index.totals is not None:  # totals from the branch sums
                 expected: dict = {}
                 for row in visible:

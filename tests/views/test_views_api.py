@@ -225,3 +225,53 @@ def test_a_document_in_conflict_is_marked_in_the_view(app, api):
         connection.close()
     rows = api.get(f"{VIEWS}/MemosByDept", {"category": "Управление ЖКХ"}).json["rows"]
     assert [(r["Subject"], r.get("@conflict")) for r in rows] == [("Там", True)]
+
+
+LETTERS = [("2026-11-02", "Прокуратура района"), ("2026-11-05", "Ёлкин А. А."), ("2026-11-03", "аптека №5"),
+           ("2026-11-04", "Налоговая инспекция")]
+
+
+def test_a_click_to_sort_column_orders_the_view_by_itself(app, api):
+    for day, correspondent in LETTERS:
+        api.post_json(DOCS, {"Form": "Incoming", "RegDate": day, "Correspondent": correspondent})
+    api.post_json(DOCS, {"Form": "Incoming", "RegDate": "2026-11-06", "Correspondent": "Дума",
+                         "Readers": ["admin"]})
+    column = {c["name"]: c for c in api.get(VIEWS).json["views"] if c["name"] == "IncomingByDate"}
+    assert [c["resort"] for c in column["IncomingByDate"]["columns"]] == [False, False, True, False]
+    by_name = api.get(f"{VIEWS}/IncomingByDate", {"resort": "Correspondent"}).json
+    assert [r["Correspondent"] for r in by_name["rows"]] == [
+        "аптека №5", "Дума", "Ёлкин А. А.", "Налоговая инспекция", "Прокуратура района"]
+    backwards = api.get(f"{VIEWS}/IncomingByDate", {"resort": "Correspondent", "descending": "true",
+                                                    "start": 1, "count": 2}).json
+    assert [r["Correspondent"] for r in backwards["rows"]] == ["Налоговая инспекция", "Ёлкин А. А."]
+    assert [r["@position"] for r in backwards["rows"]] == ["2", "3"]
+    from_key = api.get(f"{VIEWS}/IncomingByDate", {"resort": "Correspondent", "startkey": "е"}).json
+    assert from_key["total"] == 3 and from_key["rows"][0]["Correspondent"] == "Ёлкин А. А."
+    # Someone outside the Readers of the Duma's letter: neither shown nor counted, in any order.
+    api.post_json("/api/databases/directory/documents", {
+        "Form": "Person", "UserName": "clerk", "FullName": "Clerk", "Password": "Clerk-password-1"})
+    clerk = TestApp(app)
+    clerk.authorization = ("Basic", ("clerk", "Clerk-password-1"))
+    hidden = clerk.get(f"{VIEWS}/IncomingByDate", {"resort": "Correspondent", "startkey": "д"}).json
+    assert hidden["total"] == 3
+    assert [r["Correspondent"] for r in hidden["rows"]] == ["Ёлкин А. А.", "Налоговая инспекция",
+                                                           "Прокуратура района"]
+    page = clerk.get(f"{VIEWS}/IncomingByDate", {"resort": "Correspondent", "start": 1, "count": 1}).json
+    assert page["total"] == 4 and page["rows"][0]["Correspondent"] == "Ёлкин А. А."
+
+
+@pytest.mark.parametrize(("params", "complaint"), [
+    ({"resort": "Subject"}, "click-to-sort columns are Correspondent"),
+    ({"resort": "Нет"}, "cannot be sorted by 'Нет'"),
+    ({"resort": "Correspondent", "category": "x"}, "no categories"),
+])
+def test_sorting_by_a_column_that_is_not_click_to_sort_is_400(api, params, complaint):
+    answer = api.get(f"{VIEWS}/IncomingByDate", params, status=400)
+    assert complaint in answer.json["message"]
+
+
+def test_a_view_with_too_many_click_to_sort_columns_is_refused(api):
+    columns = [{"name": f"C{n}", "value": "Subject", "resort": True} for n in range(5)]
+    answer = api.put_json(f"{DESIGN}/Wide", {"selection": "@All", "columns": columns}, status=422)
+    assert "at most 4 click-to-sort" in answer.json["message"]
+    api.get(f"{DESIGN}/Wide", status=404)
