@@ -120,10 +120,7 @@ def update_document(database, document) -> None:
         old = state_of(document, document.bodies[previous[0]])
     new = state_of(document)
     for name, index in catalog.indexes.items():
-        view = index.view(name)
-        if old is not None:
-            index.discard(view, old)
-        index.add(view, new)
+        index.update(index.view(name), old, new)
     if old is not None:
         for name, build in catalog.builds.items():
             if previous[1] <= build.cursor:

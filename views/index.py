@@ -163,9 +163,53 @@ class ViewIndex(Persistent):
             tree = self.responses[parent] = CountedTree()
         return tree
 
+    def update(self, definition: ViewDefinition, old: State | None, new: State) -> None:
+        """Move a document's rows from its ``old`` state (None: it had none) to its ``new`` one.
+
+        Most saves change items a view does not show, or show without sorting by: then
+        its rows keep their keys, and only the leaves whose rows changed are rewritten
+        (none if nothing the view shows changed), not the counts above them.
+        """
+        before = rows_for(definition, old, self.now) if old is not None else []
+        after = rows_for(definition, new, self.now)
+        if before and after and self._replace_in_place(definition, old, new, before, after):
+            return
+        if before:
+            self._discard(definition, old, before)
+        self._add(definition, new, after)
+
+    def _replace_in_place(self, definition: ViewDefinition, old: State, new: State,
+                          before: list[Entry], after: list[Entry]) -> bool:
+        """Overwrite rows whose keys stay, if the save moves no row; False: it moves some."""
+        if definition.responses and old.parent_unid != new.parent_unid:
+            return False
+        if [entry.key for entry in before] != [entry.key for entry in after]:
+            return False
+        tree = self._tree(definition, new, create=False)
+        stored = [tree.get(entry.key) for entry in before] if tree is not None else [None]
+        if None in stored or any(row[2] != new.readers for row in stored):
+            return False  # the Readers changed (or the rows are not where they should be)
+        top = tree is self.entries
+        for previous, (key, row, resort_keys), was in zip(before, after, stored, strict=True):
+            if row == was:
+                continue
+            tree.insert(key, row)
+            if top and self.totals is not None and new.readers is not None:
+                self.restricted[new.readers].insert(key, self.totals(row))
+            if top:
+                for i, old_key, new_key in zip(definition.resorted, previous.resort_keys, resort_keys,
+                                               strict=True):
+                    if old_key != new_key:
+                        resorting = self.resorted[definition.columns[i].name]
+                        resorting.remove((old_key, *key), new.readers)
+                        resorting.add((new_key, *key), new.readers)
+        return True
+
     def add(self, definition: ViewDefinition, state: State) -> None:
         """Put in the rows ``state`` has in the view."""
-        entries = rows_for(definition, state, self.now)
+        self._add(definition, state, rows_for(definition, state, self.now))
+
+    def _add(self, definition: ViewDefinition, state: State, entries: list[Entry]) -> None:
         if not entries:
             return
         tree = self._tree(definition, state, create=True)
@@ -184,7 +228,9 @@ class ViewIndex(Persistent):
 
     def discard(self, definition: ViewDefinition, state: State) -> None:
         """Take out the rows ``state`` put in (the readers come from the stored rows)."""
-        entries = rows_for(definition, state, self.now)
+        self._discard(definition, state, rows_for(definition, state, self.now))
+
+    def _discard(self, definition: ViewDefinition, state: State, entries: list[Entry]) -> None:
         tree = self._tree(definition, state, create=False) if entries else None
         if tree is None:
             return

@@ -190,3 +190,52 @@ def test_a_save_behind_a_running_build_takes_its_old_rows_out_of_the_new_index()
         rows = [row[1] for _, row in catalog.catalog_of(database).indexes["ByDept"].entries.items()]
         assert sorted(row[0] for row in rows) == ["Образование", "Финансы", "Финансы"]
         assert sorted(row[2] for row in rows) == ["moved", "Образование", "Финансы"]
+
+
+def _serials(tree) -> dict[str, object]:
+    """The ZODB serial of every node and counts object of a counted tree, by path."""
+    found, pending = {}, [("root", tree.root)]
+    while pending:
+        path, node = pending.pop()
+        found[path] = node._p_serial
+        if hasattr(node, "children"):
+            found[f"{path}/counts"] = node.counts._p_serial
+            pending.extend((f"{path}/{n}", child) for n, child in enumerate(node.children))
+    return found
+
+
+def test_an_edit_rewrites_only_the_rows_it_changes():
+    zodb = open_db("memory://")
+    pm = make_plugin_manager(load_entry_points=False)
+    try:
+        with connection_scope(zodb) as (tm, connection):
+            tm.begin()
+            root = server_root(connection)
+            database = install_database(root, pm, Database("memos", {"ru": "Записки"}, "memos", DESIGN))
+            writer = Writer(pm, "test", tm)
+            memos = [writer.create(database, {"Form": "Memo", "Dept": "ЖКХ", "Subject": f"Записка {n:02}"})
+                     for n in range(80)]
+            tm.commit()
+            index = catalog.catalog_of(database).indexes["ByDept"]
+            before = _serials(index.entries)
+            assert any(path.endswith("counts") for path in before)  # a tree with branches
+
+            def edit(**items) -> dict[str, bool]:
+                tm.begin()
+                document = database.documents[memos[40].unid]
+                writer.update(database, document, {**document.current().items, **items}, document.winner)
+                tm.commit()
+                after = _serials(index.entries)
+                return {path: after[path] != serial for path, serial in before.items()}
+
+            assert not any(edit(Body="текст, которого нет ни в одном виде").values())
+            changed = edit(Subject="Записка, переименованная")
+            assert sum(changed.values()) == 1 and not any(v for p, v in changed.items() if "counts" in p)
+            resorted = [row for row in ViewReader(catalog.definitions(database)["ByDept"], index,
+                                                  lambda readers: True).read(
+                Query(count=100, resort="Subject"))["rows"]]
+            assert resorted[-1]["Subject"] == "Записка, переименованная"
+            assert ViewReader(catalog.definitions(database)["ByDept"], index, lambda readers: True).read(
+                Query(count=100, expand=True))["total"] == 80
+    finally:
+        zodb.close()
