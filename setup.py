@@ -29,6 +29,7 @@ setup(
         "lark>=1.2",
         "pyramid_jinja2",
         "Babel",
+        "tzdata",  # the web UI's time zone (domus.time_zone) where the system has no zoneinfo
         "nh3",
         "Whoosh",
         "PyStemmer",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pyramid.static import QueryStringConstantCacheBuster
 
@@ -43,7 +44,13 @@ def includeme(config) -> None:
     if language not in LANGUAGES:
         raise ConfigurationError(
             f"setting domus.default_language = {language!r}: expected one of {', '.join(LANGUAGES)}")
-    config.add_settings({"domus.default_language": language,
+    zone = str(settings.get("domus.time_zone", "UTC")).strip()
+    try:
+        ZoneInfo(zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigurationError(f"setting domus.time_zone = {zone!r}: not a time zone name such as "
+                                 "Europe/Moscow or UTC") from None
+    config.add_settings({"domus.default_language": language, "domus.time_zone": zone,
                          **{k: v for k, v in _JINJA2_DEFAULTS.items() if k not in settings}})
     config.include("pyramid_jinja2")
     config.add_translation_dirs("plugins.webui:locale")

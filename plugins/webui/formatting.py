@@ -13,12 +13,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import nh3
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from babel.units import format_unit
 from markupsafe import Markup, escape
+from pyramid.threadlocal import get_current_request
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
@@ -39,13 +41,27 @@ def show_date(text: str, locale: str) -> str:
         return text
 
 
-@lru_cache(maxsize=8192)
 def show_datetime(text: str, locale: str) -> str:
-    """A stored UTC time, in the reader's locale, marked as UTC so nobody misreads the hour."""
+    """A stored UTC time, in the reader's locale and the server's time zone (``domus.time_zone``).
+
+    The zone is a setting of the server, read from the request being answered,
+    so the many places that show a value need not carry it.
+    """
+    request = get_current_request()
+    zone = request.registry.settings.get("domus.time_zone", "UTC") if request is not None else "UTC"
+    return _show_datetime(text, locale, zone)
+
+
+@lru_cache(maxsize=8192)
+def _show_datetime(text: str, locale: str, zone: str) -> str:
+    """In UTC the time is marked as such, so nobody misreads the hour for a local one."""
     try:
-        return format_datetime(_parse_datetime(text), "medium", tzinfo=UTC, locale=locale) + " UTC"
+        moment = _parse_datetime(text)
     except ValueError:
         return text
+    if zone == "UTC":
+        return format_datetime(moment, "medium", tzinfo=UTC, locale=locale) + " UTC"
+    return format_datetime(moment, "medium", tzinfo=ZoneInfo(zone), locale=locale)
 
 
 def show_number(value: object, locale: str) -> str:

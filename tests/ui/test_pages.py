@@ -7,8 +7,11 @@ a real browser; the browser tests in ``test_browser.py`` drive Chromium.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_datetime
 from webtest import TestApp
 
 from core.exceptions import ConfigurationError
@@ -88,6 +91,28 @@ def test_a_bad_default_language_stops_the_start(zodb, settings):
     with (pytest.raises(ConfigurationError, match="domus.default_language"),
           running_app(zodb, {**settings, "domus.default_language": "de"})):
         pass
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "../../etc/passwd", ""])
+def test_a_bad_time_zone_stops_the_start(zodb, settings, zone):
+    with (pytest.raises(ConfigurationError, match="domus.time_zone"),
+          running_app(zodb, {**settings, "domus.time_zone": zone})):
+        pass
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Moscow", "Asia/Yekaterinburg"])
+def test_times_are_shown_in_the_servers_time_zone(zodb, settings, zone):
+    with running_app(zodb, {**settings, "domus.time_zone": zone}) as app:
+        api = TestApp(app)
+        api.authorization = ("Basic", ("admin", ADMIN_PASSWORD))
+        memo = api.post_json(DOCS, {"Form": "Memo", "Subject": "Время", "Dept": "Отдел"}).json
+        created = datetime.fromisoformat(api.get(f"{DOCS}/{memo['@unid']}").json["@created"])
+        page = log_in(app).get(f"{PAGE}/{memo['@unid']}", headers={"Accept-Language": "ru"})
+        shown = format_datetime(created, "medium", tzinfo=ZoneInfo(zone), locale="ru")
+        assert (shown + " UTC" if zone == "UTC" else shown) in page.text
+        if zone != "UTC":  # the hour is the local one, and nothing calls it UTC
+            assert format_datetime(created, "medium", tzinfo=UTC, locale="ru") not in page.text
+            assert " UTC" not in page.text
 
 
 def test_the_login_page_goes_only_to_this_site(app):
