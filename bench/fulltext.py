@@ -10,8 +10,10 @@ common words and a long tail.  It is loaded once into
 Figures (``--runs`` runs; medians of the run medians):
 
 1. full rebuild: ``views.fulltext.commands.rebuild`` — read every document
-   from ZODB, analyse (Russian/English stems), write one new generation —
-   in documents per second; target ≥ 1,000;
+   from ZODB, analyse (Russian/English stems), write one new generation on
+   the machine's cores — in documents per second; target ≥ 1,000.  Also in
+   documents per CPU-second (this process and its workers): on a shared
+   machine the wall clock depends on the neighbours, the CPU time much less;
 2. index size on disk;
 3. p50 and p95 latency of one-word, two-word and phrase queries through
    ``views.fulltext.search.run`` as the API calls it (gate mask, total hits,
@@ -36,6 +38,7 @@ import argparse
 import itertools
 import json
 import random
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -180,19 +183,26 @@ def percentile(values: list[float], share: float) -> float:
 # -- Domus ------------------------------------------------------------------------
 
 
-def domus_rebuild(db, scratch: Path) -> tuple[float, int, IndexStore]:
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished workers (a rebuild's worker processes)."""
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
+def domus_rebuild(db, scratch: Path) -> tuple[float, float, int, IndexStore]:
+    """Documents per second and per CPU-second, the index's size, and the store."""
     store = IndexStore(scratch / "fulltext")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     count = rebuild(db, store, DATABASE)
-    seconds = time.perf_counter() - started
-    return count / seconds, folder_bytes(store.current(DATABASE).path), store
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    return count / seconds, count / cpu, folder_bytes(store.current(DATABASE).path), store
 
 
 def domus_queries(db, store: IndexStore, texts: list[str]) -> list[float]:
     reader = Principal("bench", "basic", names=frozenset({"bench"}))
     generation = store.current(DATABASE)
     searcher = store.searcher(generation)
-    parser = make_parser(searcher.schema)
+    parser = make_parser()
     times = []
     with connection_scope(db) as (tm, connection):
         tm.begin()
@@ -220,17 +230,18 @@ def fts_texts(db) -> list[tuple[str, str]]:
     return rows
 
 
-def fts_rebuild(rows: list[tuple[str, str]], scratch: Path) -> tuple[float, int, sqlite3.Connection]:
+def fts_rebuild(rows: list[tuple[str, str]], scratch: Path
+                ) -> tuple[float, float, int, sqlite3.Connection]:
     path = scratch / "fts.sqlite"
     path.unlink(missing_ok=True)
     connection = sqlite3.connect(path)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     connection.execute("CREATE VIRTUAL TABLE docs USING fts5(unid UNINDEXED, text, tokenize='unicode61')")
     connection.executemany("INSERT INTO docs (unid, text) VALUES (?, ?)", rows)
     connection.execute("INSERT INTO docs(docs) VALUES ('optimize')")
     connection.commit()
-    seconds = time.perf_counter() - started
-    return len(rows) / seconds, path.stat().st_size, connection
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    return len(rows) / seconds, len(rows) / cpu, path.stat().st_size, connection
 
 
 def fts_queries(connection: sqlite3.Connection, texts: list[str]) -> list[float]:
@@ -264,19 +275,23 @@ def main() -> int:
                      "runs": args.runs, "queries_per_kind": args.queries}
     with tempfile.TemporaryDirectory(prefix="domus-fulltext-") as scratch_name:
         scratch = Path(scratch_name)
-        ours_rates, store, size = [], None, 0
+        ours_rates, ours_cpu_rates, store, size = [], [], None, 0
         for number in range(args.rebuild_runs):
             shutil.rmtree(scratch / "fulltext", ignore_errors=True)
             print(f"Domus rebuild {number + 1}/{args.rebuild_runs} …", flush=True)
-            rate, size, store = domus_rebuild(db, scratch)
+            rate, cpu_rate, size, store = domus_rebuild(db, scratch)
             ours_rates.append(rate)
+            ours_cpu_rates.append(cpu_rate)
         rows = fts_texts(db)
-        fts_rates, fts_size, fts = [], 0, None
+        fts_rates, fts_cpu_rates, fts_size, fts = [], [], 0, None
         for _ in range(args.rebuild_runs):
-            rate, fts_size, fts = fts_rebuild(rows, scratch)
+            rate, cpu_rate, fts_size, fts = fts_rebuild(rows, scratch)
             fts_rates.append(rate)
+            fts_cpu_rates.append(cpu_rate)
         results["rebuild_docs_per_s"] = {"ours": statistics.median(ours_rates),
                                          "fts5": statistics.median(fts_rates)}
+        results["rebuild_docs_per_cpu_s"] = {"ours": statistics.median(ours_cpu_rates),
+                                             "fts5": statistics.median(fts_cpu_rates)}
         results["index_bytes"] = {"ours": size, "fts5": fts_size}
         rng = random.Random(args.seed + 2)
         latency: dict[str, dict[str, list[float]]] = {}
@@ -308,6 +323,9 @@ def report(results: dict) -> bool:
     print(f"{'rebuild, docs/s':<28} {rebuild_rate['ours']:>12,.0f} {rebuild_rate['fts5']:>12,.0f} "
           f"{rebuild_rate['ours'] / rebuild_rate['fts5']:>9.2f}x  ≥ 1,000: "
           f"{'PASS' if rebuild_rate['ours'] >= 1000 else 'FAIL'}")
+    cpu_rate = results["rebuild_docs_per_cpu_s"]
+    print(f"{'rebuild, docs/CPU-s':<28} {cpu_rate['ours']:>12,.0f} {cpu_rate['fts5']:>12,.0f} "
+          f"{cpu_rate['ours'] / cpu_rate['fts5']:>9.2f}x")
     print(f"{'index size, MiB':<28} {size['ours'] / 2**20:>12,.1f} {size['fts5'] / 2**20:>12,.1f} "
           f"{size['ours'] / size['fts5']:>9.2f}x")
     ok = rebuild_rate["ours"] >= 1000

@@ -1,7 +1,7 @@
 """The words of Russian and English text as the index sees them, and the snippets made from them."""
 from __future__ import annotations
 
-from views.fulltext.analysis import make_analyzer, term_of
+from views.fulltext.analysis import make_analyzer, term_of, term_positions
 from views.fulltext.snippets import snippet
 
 
@@ -43,3 +43,12 @@ def test_a_snippet_marks_the_matches_and_escapes_the_rest():
     assert "<mark>кровли</mark>" in html and "&lt;b&gt;" in html and "&amp;" in html
     assert html.endswith(" …") and "конец" not in html
     assert snippet("<i>без совпадений</i>", frozenset({"кровл"})) == "&lt;i&gt;без совпадений&lt;/i&gt;"
+
+
+def test_indexing_finds_the_same_terms_at_the_same_positions_as_the_analyzer():
+    for text in ("Обращения граждан о благоустройстве дворов", "Северо-Западный район, дом 5",
+                 "e-mail: " + "я" * 80 + " ЁЛКА"):
+        expected: dict[str, list[int]] = {}
+        for term, position in _terms(text):
+            expected.setdefault(term, []).append(position)
+        assert term_positions(text) == expected

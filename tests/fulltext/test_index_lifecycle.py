@@ -1,15 +1,19 @@
 """The index on disk across restarts, lost commits and rebuilds: never a change missed or doubled."""
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from core.root import server_root
 from core.worker import checkpoints
 from tests.conftest import DOCS
-from tests.fulltext.conftest import Indexer, search
+from tests.fulltext.conftest import SEARCH, Indexer, search
 from views.fulltext import commands
+from views.fulltext.bulk import BulkWriter
 from views.fulltext.consumer import FullTextIndexer
 from views.fulltext.index import Checkpoint
+from views.fulltext.schema import SCHEMA_VERSION
 
 
 def _save_many(api, count: int, word: str = "кровля") -> list[str]:
@@ -87,7 +91,7 @@ def test_a_generation_behind_the_worker_is_brought_up_to_date(app, api, index_no
 
 def test_reindex_serves_the_old_index_until_the_new_one_is_complete(app, api, index_now,
                                                                      monkeypatch):
-    _save_many(api, 6)
+    unids = _save_many(api, 6)
     index_now()
     store = app.registry.fulltext
     old = store.current("documents").path
@@ -97,16 +101,64 @@ def test_reindex_serves_the_old_index_until_the_new_one_is_complete(app, api, in
 
     def progress(count: int) -> None:
         during.append(search(api, "кровля")["total"])
-        if not written:
-            written.extend(_save_many(api, 1, "фасад"))  # written while the rebuild runs
+        if not written:  # while the rebuild runs: a new document, and an edit of one it has read
+            written.extend(_save_many(api, 1, "фасад"))
+            first = api.get(f"{DOCS}/{unids[0]}").json
+            api.put_json(f"{DOCS}/{unids[0]}", {**first, "Subject": "кровля, исправлено"})
 
-    assert commands.rebuild(app.registry.zodb, store, "documents", progress) == 7
-    assert during == [6, 6, 6, 6]  # the old index answered all along
+    assert commands.rebuild(app.registry.zodb, store, "documents", progress) == 6  # the feed at start
+    assert during == [6, 6, 6]  # the old index answered all along
     new = store.current("documents").path
     assert new != old and not old.exists()
-    index_now()
+    index_now()  # the indexer applies what was written during the rebuild, once
     assert search(api, "кровля")["total"] == 6 and search(api, "фасад")["total"] == 1
+    assert [row["@unid"] for row in search(api, "исправлено")["rows"]] == [unids[0]]
     assert _indexed_documents(app) == 7
+
+
+def test_reindex_writes_segments_in_worker_processes_that_later_rounds_update(app, api, index_now,
+                                                                             monkeypatch):
+    unids = _save_many(api, 7)
+    api.post_json(DOCS, {"Form": "Memo", "Subject": "фасад", "Pages": 3})
+    monkeypatch.setattr(commands, "BulkWriter", partial(BulkWriter, segment_docs=3, processes=2))
+    store = app.registry.fulltext
+    assert commands.rebuild(app.registry.zodb, store, "documents") == 8
+    with store.current("documents").index.searcher() as searcher:
+        assert [reader.doc_count() for reader, _ in searcher.reader().leaf_readers()] == [3, 3, 2]
+    assert search(api, "кровля", count=1)["total"] == 7  # two segments from workers, one from here
+    numbers = [int(row["Subject"].split()[-1]) for row in search(api, "кровля", sort="-Subject")["rows"]]
+    assert numbers == sorted(numbers, key=str, reverse=True)
+    assert [row["Pages"] for row in search(api, "Pages:3 OR фасад")["rows"]] == [3]
+    current = api.get(f"{DOCS}/{unids[0]}").json
+    api.put_json(f"{DOCS}/{unids[0]}", {**current, "Subject": "фасад"})
+    index_now()  # its old entry, in a worker's segment, is deleted
+    assert search(api, "кровля")["total"] == 6 and search(api, "фасад")["total"] == 2
+    assert _indexed_documents(app) == 8
+
+
+def test_an_index_of_an_older_schema_is_rebuilt_and_says_so_meanwhile(app, api, index_now):
+    from whoosh import fields
+    from whoosh import index as whoosh_index
+
+    _save_many(api, 3)
+    store = app.registry.fulltext
+    folder = store.folder("documents")
+    old = folder / "g0"  # as version 1 wrote it: a field per item, no version in its checkpoint
+    old.mkdir(parents=True)
+    schema = fields.Schema(unid=fields.ID(stored=True, unique=True), text=fields.TEXT(stored=True),
+                           Subject=fields.TEXT())
+    with whoosh_index.create_in(str(old), schema).writer() as writer:
+        writer.add_document(unid="0" * 32, text="кровля", Subject="кровля")
+    (old / "checkpoint.json").write_text('{"seq": 3, "complete": true}')
+    (folder / "current").write_text("g0")
+    assert store.current("documents") is None
+    answer = api.get(SEARCH, params={"q": "кровля"}, status=503).json
+    assert answer["error"] == "index_rebuilding"
+    index_now()
+    generation = store.current("documents")
+    assert generation.path != old and not old.exists()
+    assert generation.checkpoint() == Checkpoint(3, True, SCHEMA_VERSION)
+    assert search(api, "Subject:кровля")["total"] == 3
 
 
 def test_reindex_of_an_unknown_database_changes_nothing(app):

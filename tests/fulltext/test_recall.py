@@ -40,7 +40,7 @@ def _measure(folder, how: str) -> Score:
     found_wanted = wanted = found = 0
     misses = []
     with ix.searcher() as searcher:
-        parser = make_parser(schema)
+        parser = make_parser(how)
         for text, topics in QUERIES.items():
             hits = {hit["unid"] for hit in searcher.search(parse(parser, text), limit=None)}
             relevant = {key for key, topic in topic_of.items() if topic in topics or key in topics}

@@ -69,11 +69,16 @@ def test_items_forms_operators_phrases_wildcards_and_fuzzy_words(api, appeals):
 
     unid = {name: saved["@unid"] for name, saved in appeals.items()}
     assert found("Subject:кровли") == {unid["roof"], unid["letter"]}
+    assert found("subject:КРОВЛЯ") == found("Subject:кровли")  # item names in any case
+    assert found("Subject:кров*") == {unid["roof"], unid["roof2"], unid["letter"]}
+    assert found("Dept:жкх Subject:кравли~") == {unid["roof"]}
+    assert found("Subject:*") == set(unid.values())
     assert found("form:incoming") == {unid["letter"]}
     assert found("кровли NOT Subject:письмо") == {unid["roof"], unid["roof2"]}
     assert found("благоустройства OR streetlight") == {unid["yard"], unid["roof2"], unid["english"]}
     assert found('"ремонт кровли"') == {unid["roof"], unid["roof2"], unid["letter"]}
     assert found('"кровли ремонт"') == set()
+    assert found('"кровля течёт ремонт"') == {unid["roof"]} and found('"течёт кровля ремонт"') == set()
     assert found("кровел*") == {unid["roof2"]}
     assert found("кровлы~") == {unid["roof"], unid["roof2"], unid["letter"]}
     assert found("BROKEN streetlight") == {unid["english"]}
@@ -140,6 +145,7 @@ def test_attachments_are_searched_and_broken_ones_leave_the_document_indexed(api
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     index_now()
     assert _unids(search(api, "leaking"))[0] == scanned["@unid"]
+    assert "<mark>leaking</mark>" in search(api, "leaking")["rows"][0]["@snippet"]  # the PDF's text
     assert _unids(search(api, "котельная"))[0] == draft["@unid"]
     assert _unids(search(api, "испорченный файл")) == [broken["@unid"]]
     assert _unids(search(api, "files:bomb.docx")) == [broken["@unid"]]

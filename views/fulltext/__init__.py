@@ -2,6 +2,7 @@
 
 ``analysis`` (Russian and English words), ``extract`` (attachment text),
 ``schema`` (what of a document is indexed), ``index`` (the indexes on disk),
-``consumer`` (the indexer), ``query`` and ``search`` (answering a search),
-``api`` (the route), ``commands`` (``domus reindex``), ``plugin`` (the hooks).
+``consumer`` (the indexer), ``query``, ``phrases`` and ``search`` (answering
+a search), ``api`` (the route), ``commands`` and ``bulk`` (``domus reindex``),
+``plugin`` (the hooks).
 """

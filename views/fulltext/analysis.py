@@ -24,6 +24,7 @@ live in module caches, not on the filters.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 import Stemmer
@@ -49,13 +50,65 @@ there these they this to was were will with
 """.splitlines()).split())
 
 
-class Words(Tokenizer):
-    """Words of letters and digits; a hyphenated word gives the whole word, then its parts.
+def _split(word: str) -> list[str]:
+    """The index words of a hyphenated word: the whole word without hyphens, then each part.
 
-    The whole word (without hyphens) sits at the position of its first part and
-    the parts follow one position each, so a phrase query with or without the
-    hyphen still lines up.
+    The whole word sits at the position of its first part and the parts follow one position
+    each, so a phrase query with or without the hyphen still lines up.
     """
+    parts = HYPHENS.split(word)
+    return ["".join(parts), *parts]
+
+
+def words(text: str) -> Iterator[tuple[str, int, int, int]]:
+    """Each word of ``text`` as (word, start, end, position), hyphenated words ``_split``, words
+    cut to ``MAX_WORD`` characters."""
+    pos = 0
+    for match in WORD.finditer(text):
+        word, start = match.group(0), match.start()
+        if "-" not in word and "‐" not in word:  # the common case, kept short
+            yield word[:MAX_WORD], start, match.end(), pos
+            pos += 1
+            continue
+        whole, *parts = _split(word)
+        yield whole[:MAX_WORD], start, match.end(), pos
+        for number, part in enumerate(parts):
+            yield part[:MAX_WORD], start, start + len(part), pos + number
+            start += len(part) + 1
+        pos += len(parts)
+
+
+def term_positions(text: str, how: str = ANALYZER_KIND) -> dict[str, list[int]]:
+    """Each index term of ``text`` with its word positions, as the analyzer gives them: what
+    indexing needs, without the Token objects of Whoosh's analyzer chain, which cost several
+    times the work itself."""
+    known = _NORMAL[how]
+    out: dict[str, list[int]] = {}
+    pos = 0
+    for word in WORD.findall(text):
+        if "-" in word or "‐" in word:
+            whole, *parts = _split(word)
+            for at, piece in ((pos, whole), *enumerate(parts, start=pos)):
+                term = term_of(piece[:MAX_WORD], how)
+                if term:
+                    out.setdefault(term, []).append(at)
+            pos += len(parts)
+            continue
+        term = known.get(word)  # the common case, kept short: one word, one position
+        if term is None:
+            term = term_of(word[:MAX_WORD], how)
+        if term:
+            found = out.get(term)
+            if found is None:
+                out[term] = [pos]
+            else:
+                found.append(pos)
+        pos += 1
+    return out
+
+
+class Words(Tokenizer):
+    """Whoosh's tokenizer over ``words``: query text and the lemma analyzer go through it."""
 
     def __eq__(self, other):
         return self.__class__ is other.__class__
@@ -63,38 +116,17 @@ class Words(Tokenizer):
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            token.original = token.text = value
+        pieces = words(value) if tokenize else ((value, 0, len(value), 0),)
+        for text, start, end, pos in pieces:
+            token.text = text
             token.boost, token.stopped = 1.0, False
+            if keeporiginal:
+                token.original = text
             if positions:
-                token.pos = start_pos
+                token.pos = start_pos + pos
             if chars:
-                token.startchar, token.endchar = start_char, start_char + len(value)
+                token.startchar, token.endchar = start_char + start, start_char + end
             yield token
-            return
-        pos = start_pos
-        for match in WORD.finditer(value):
-            word = match.group(0)
-            if "-" in word or "‐" in word:
-                parts = HYPHENS.split(word)
-                pieces = [("".join(parts), match.start(), match.end(), 0)]
-                offset = match.start()
-                for number, part in enumerate(parts):
-                    pieces.append((part, offset, offset + len(part), number))
-                    offset += len(part) + 1
-            else:  # the common case, kept short: one word, one token
-                parts, pieces = (word,), ((word, match.start(), match.end(), 0),)
-            for text, start, end, step in pieces:
-                token.text = text if len(text) <= MAX_WORD else text[:MAX_WORD]
-                token.boost, token.stopped = 1.0, False
-                if keeporiginal:
-                    token.original = text
-                if positions:
-                    token.pos = pos + step
-                if chars:
-                    token.startchar, token.endchar = start_char + start, start_char + end
-                yield token
-            pos += len(parts)
 
 
 class Normalise(Filter):

@@ -49,14 +49,14 @@ def search(context, request):
     checkpoint = generation.checkpoint() if generation is not None else None
     if checkpoint is None or not checkpoint.complete:
         if database.last_seq() == 0:
-            parse(make_parser(store.schema), text)  # an empty database still refuses a bad query
+            parse(make_parser(), text)  # an empty database still refuses a bad query
             return {"total": 0, "start": 0, "rows": []}
         done = checkpoint.seq if checkpoint is not None else 0
         raise IndexRebuilding(
             f"the full-text index of {database.name!r} is being rebuilt; search again in a moment",
             retry_after=RETRY_SECONDS, progress={"done": done, "total": database.last_seq()})
     searcher = store.searcher(generation)
-    query = parse(make_parser(searcher.schema), text)
+    query = parse(make_parser(), text)
     check_breadth(query, searcher.reader())
     wanted = Search(
         query=query,

@@ -2,10 +2,13 @@
 
 The new index is a new generation (``views.fulltext.index``): a running
 server keeps searching the old one until the rebuild is complete, then the
-new one serves from the next search on, and the server's indexer brings it
-up to date with whatever was written during the rebuild.  The feed is read
-a batch per transaction, so the rebuild never holds a huge one; the Whoosh
-writer commits once, at the end.
+new one serves from the next search on.  The rebuild indexes the feed up to
+its last sequence when it started, and that sequence is the new
+generation's checkpoint: whatever is written during the rebuild (a new
+document, or an edit of one already read) is after it, and the server's
+indexer applies it once the new generation serves, so no document is
+missed or indexed twice.  The feed is read a batch per transaction, so the
+rebuild never holds a huge one; the index is written by ``BulkWriter``.
 """
 from __future__ import annotations
 
@@ -15,40 +18,46 @@ from tqdm import tqdm
 
 from core.root import server_root
 from core.storage import connection_scope
-from views.fulltext.consumer import WRITER_MEMORY_MB, apply
+from views.fulltext.bulk import BulkWriter
+from views.fulltext.consumer import fields_of
 from views.fulltext.index import Checkpoint, fulltext_dir, store_at
 
 BATCH = 1000
 
 
 def rebuild(db, store, name: str, progress=None) -> int:
-    """Build a new generation of ``name``'s index from the whole feed and make it serve."""
+    """Build a new generation of ``name``'s index from the feed and make it serve; return the
+    number of documents indexed.  ``progress`` is called with the number of changes read."""
     with connection_scope(db) as (tm, connection):
         tm.begin()
-        server_root(connection).get_database(name)  # an unknown database stops before anything starts
+        last = server_root(connection).get_database(name).last_seq()  # an unknown name stops here
         tm.abort()
         generation = store.new_generation(name, complete=False)
-        writer = generation.writer(limitmb=WRITER_MEMORY_MB)
+        writer = BulkWriter(generation.index)
         seq = indexed = 0
         try:
-            while True:
+            while seq < last:
                 tm.begin()
                 database = server_root(connection).get_database(name)
-                changes = database.changes_since(seq, BATCH)
-                if changes:
-                    apply(writer, database, changes)
+                changes = [change for change in database.changes_since(seq, BATCH)
+                           if change.seq <= last]
+                for change in changes:
+                    fields = fields_of(database, change.unid)
+                    if fields is not None:
+                        writer.add_document(**fields)
+                        indexed += 1
                 tm.abort()
                 connection.cacheMinimize()  # the documents of a batch are not needed again
                 if not changes:
                     break
-                seq, indexed = changes[-1].seq, indexed + len(changes)
+                seq = changes[-1].seq
                 if progress is not None:
                     progress(len(changes))
             writer.commit()
         except BaseException:
             writer.cancel()
             raise
-    generation.save_checkpoint(Checkpoint(seq, True))
+    generation.save_checkpoint(Checkpoint(last, True))
     store.serve(name, generation)
     return indexed
 

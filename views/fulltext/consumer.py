@@ -59,6 +59,14 @@ def merge_tiers(writer, segments):
     return segments
 
 
+def fields_of(database, unid: str) -> dict[str, object] | None:
+    """The index fields of a document as it is now, None if it is deleted (or was never there)."""
+    document = database.documents.get(unid)
+    if document is None or document.deleted:
+        return None
+    return document_fields(document, attachment_texts(document.current()))
+
+
 def apply(writer, database, changes) -> None:
     """Bring the index entries of the changed documents to their present state.
 
@@ -70,9 +78,9 @@ def apply(writer, database, changes) -> None:
     with writer.searcher() as searcher:
         for change in changes:
             writer.delete_by_term("unid", change.unid, searcher=searcher)
-            document = database.documents.get(change.unid)
-            if document is not None and not document.deleted:
-                writer.add_document(**document_fields(document, attachment_texts(document.current())))
+            fields = fields_of(database, change.unid)
+            if fields is not None:
+                writer.add_document(**fields)
 
 
 def index_changes(generation: Generation, database, changes, batch_size: int) -> Checkpoint:

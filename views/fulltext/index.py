@@ -28,7 +28,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from views.fulltext.schema import make_schema
+from views.fulltext.schema import SCHEMA_VERSION, make_schema
 
 CURRENT = "current"
 CHECKPOINT = "checkpoint.json"
@@ -44,6 +44,7 @@ def fulltext_dir(settings) -> Path:
 class Checkpoint:
     seq: int  # the last feed sequence this generation's commits hold
     complete: bool  # has it ever caught up with the feed (False while a first build runs)
+    schema: int = SCHEMA_VERSION  # the schema its documents were indexed with
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -71,13 +72,14 @@ class Generation:
     def checkpoint(self) -> Checkpoint:
         try:
             raw = json.loads((self.path / CHECKPOINT).read_text("utf-8"))
-            return Checkpoint(int(raw["seq"]), bool(raw["complete"]))
+            # Indexes written before the schema had a version have none: they are version 1.
+            return Checkpoint(int(raw["seq"]), bool(raw["complete"]), int(raw.get("schema", 1)))
         except (OSError, ValueError, KeyError, TypeError):
             return Checkpoint(0, False)
 
     def save_checkpoint(self, checkpoint: Checkpoint) -> None:
-        _write_atomically(self.path / CHECKPOINT,
-                          json.dumps({"seq": checkpoint.seq, "complete": checkpoint.complete}))
+        _write_atomically(self.path / CHECKPOINT, json.dumps(
+            {"seq": checkpoint.seq, "complete": checkpoint.complete, "schema": checkpoint.schema}))
 
     def writer(self, **options):
         return self.index.writer(**options)
@@ -93,7 +95,6 @@ class IndexStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.schema = make_schema()
         self._local = threading.local()
         self._generations: dict[Path, Generation] = {}
         self._lock = threading.Lock()
@@ -102,7 +103,9 @@ class IndexStore:
         return self.root / database_name
 
     def current(self, database_name: str) -> Generation | None:
-        """The serving generation, None if there is none (never built, or its folder was deleted)."""
+        """The serving generation, None if there is none (never built, its folder was deleted, or
+        it was built with another schema: then the indexer builds a new one from the beginning,
+        and searches answer "index rebuilding" meanwhile, as after a deletion)."""
         folder = self.folder(database_name)
         try:
             name = (folder / CURRENT).read_text("utf-8").strip()
@@ -114,7 +117,7 @@ class IndexStore:
             generation = self._generations.get(folder / name)
             if generation is None:
                 generation = self._generations[folder / name] = Generation(folder / name)
-        return generation
+        return generation if generation.checkpoint().schema == SCHEMA_VERSION else None
 
     def new_generation(self, database_name: str, complete: bool) -> Generation:
         """An empty generation, not yet serving."""

@@ -2,10 +2,14 @@
 
 The syntax is Whoosh's: words (all required), ``AND``/``OR``/``NOT``,
 ``"phrases"``, ``Item:word``, ``word*`` and ``wo?d``, ``word~`` (one letter
-off) and ``word~2``, parentheses.  Whoosh's parser never refuses anything: an
-unclosed quote or parenthesis quietly becomes a different query.  A clerk
-who mistyped deserves to be told, so the text is checked first and the
-first problem is reported with its position.
+off) and ``word~2``, parentheses.  Whoosh's parser never refuses anything:
+an unclosed quote or parenthesis quietly becomes a different query.  A
+clerk who mistyped deserves to be told, so the text is checked first and
+the first problem is reported with its position.
+
+Items are not fields of the index (``views.fulltext.schema``):
+``Subject:кровли`` is parsed as if they were, then rewritten to the
+``items`` term ``subject:кровл``.
 
 Queries are bounded: at most ``MAX_QUERY_CHARS`` characters, and a pattern
 (wildcard, prefix, fuzzy, range) may stand for at most ``MAX_EXPANSION``
@@ -14,13 +18,19 @@ making one request walk the whole vocabulary.
 """
 from __future__ import annotations
 
+import copy
 import re
+from functools import cache
 
-from whoosh import qparser
-from whoosh.query import MultiTerm
+from whoosh import fields, qparser
+from whoosh.query import Every, FuzzyTerm, MultiTerm, Phrase, Prefix, TermRange
 
 from core.exceptions import BadRequest
+from views.fulltext.analysis import ANALYZER_KIND, make_analyzer
+from views.fulltext.phrases import AdjacentPhrase
+from views.fulltext.schema import ITEMS, item_key, make_schema
 
+SEARCHED_FIELDS = ("text", "unid", "readers", "files")  # any other name is an item's
 MAX_QUERY_CHARS = 1000
 MAX_EXPANSION = 1000
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
@@ -66,10 +76,46 @@ def syntax_problem(text: str) -> str | None:
     return None
 
 
-def make_parser(schema) -> qparser.QueryParser:
-    parser = qparser.QueryParser("text", schema, group=qparser.AndGroup)
+@cache
+def _query_schema(how: str) -> fields.Schema:
+    """The index's searched fields, and any other name as an item, analysed like ``text``."""
+    index = make_schema(how)
+    schema = fields.Schema(**{name: index[name] for name in SEARCHED_FIELDS})
+    schema.add("*", fields.TEXT(analyzer=make_analyzer(how), phrase=False), glob=True)
+    return schema
+
+
+def make_parser(how: str = ANALYZER_KIND) -> qparser.QueryParser:
+    """The parser of queries for an index whose text is analysed by ``how`` (stem or lemma)."""
+    parser = qparser.QueryParser("text", _query_schema(how), group=qparser.AndGroup)
     parser.add_plugin(qparser.FuzzyTermPlugin())
     return parser
+
+
+def _rewrite(query):
+    """``query`` with each part that names an item turned into the same part over ``items``
+    terms (``Subject:кровл`` → ``items:subject:кровл``), and phrases made ``AdjacentPhrase``."""
+    if not query.is_leaf():
+        return query.apply(_rewrite)
+    name = getattr(query, "fieldname", None)
+    if isinstance(query, Phrase) and name == "text":
+        return AdjacentPhrase(name, query.words, query.slop, query.boost, query.char_ranges)
+    if name is None or name in SEARCHED_FIELDS:
+        return query
+    prefix = item_key(name)
+    if isinstance(query, Phrase):
+        raise BadRequest(f"a phrase in the item {name}: phrases are searched in the whole text; "
+                         "search an item word by word, as Item:(word word)")
+    if isinstance(query, Every):  # Item:*
+        return Prefix(ITEMS, prefix, boost=query.boost)
+    if isinstance(query, TermRange):
+        return TermRange(ITEMS, prefix + (query.start or ""), prefix + (query.end or "\uffff"),
+                         query.startexcl, query.endexcl, query.boost)
+    rewritten = copy.copy(query)
+    rewritten.fieldname, rewritten.text = ITEMS, prefix + query.text
+    if isinstance(query, FuzzyTerm):  # the letters that may differ are the word's, not the name's
+        rewritten.prefixlength += len(prefix)
+    return rewritten
 
 
 def parse(parser: qparser.QueryParser, text: str):
@@ -81,7 +127,7 @@ def parse(parser: qparser.QueryParser, text: str):
     problem = syntax_problem(text)
     if problem is not None:
         raise BadRequest(f"query syntax: {problem}", query=text)
-    return parser.parse(text)
+    return _rewrite(parser.parse(text))
 
 
 def check_breadth(query, reader) -> None:

@@ -1,55 +1,114 @@
 """What of a document goes into the full-text index, and under which field names.
 
-Fixed fields have lower-case names; every short item (subjects, names,
-numbers, keywords: up to ``ITEM_FIELD_CHARS``) is also a field under its own
-name (``Subject:кровля``), through a glob field, so the index needs no
-change when a form gains an item.  Long texts (a letter's body) are searched
-through ``text`` only: indexing them twice would halve the indexing rate.
-Item names start with a letter and are usually capitalised (``core.items``),
-so an item whose name equals a fixed field's is left to ``text`` only.
+A document is a handful of postings per distinct word, whatever its form:
+Whoosh's cost grows with fields and postings (each field of a document has
+its own length column and posting lists), so items are not fields of their
+own.  The fields are fixed:
 
 - ``unid``: the document, stored and kept as a column (search within a view
   maps UNIDs to index positions without reading stored fields);
 - ``readers``: one term per set of Readers names (``PUBLIC`` for none): the
   search asks the gate about each distinct set once and masks the ones the
   caller may not see, so hidden documents are neither shown nor counted;
-- ``text``: every item's text and the attachments' text, stored for snippets;
-- ``form``, ``created``, ``modified``: for ``form:memo`` and sorting;
+- ``text``: every item's text and the attachments' text, with word positions
+  (phrases); the only field with lengths (BM25);
+- ``attached``: the attachments' text, stored: snippets are cut from the
+  items (read from the database for the row anyway) and this; storing the
+  whole text would cost a compressed copy of every document;
+- ``items``: ``item:term`` keywords of each short item (up to
+  ``ITEM_FIELD_CHARS``: subjects, names, numbers, keywords, the form), the
+  item name case-folded and the words analysed as in ``text``, so that
+  ``Subject:кровли`` and ``form:memo`` are one term each
+  (``views.fulltext.query`` rewrites them); no positions, no lengths;
 - ``files``: attachment names;
-- ``sort_<item>``: a sortable key of each scalar item, for results by an item.
+- ``sorts``: one column holding a sortable key of each such item, for results
+  by an item; ``created`` and ``modified``: columns of their times.
+
+``SCHEMA_VERSION`` is written beside each index: an index built with another
+schema is not searched but built anew (``views.fulltext.index``).
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cache
 
-from whoosh import fields
+from whoosh import columns, fields, formats
 
-from views.fulltext.analysis import ANALYZER_KIND, make_analyzer
+from views.fulltext.analysis import ANALYZER_KIND, make_analyzer, term_positions
 
+SCHEMA_VERSION = 2  # 1: a field per short item (until 2026-11)
 PUBLIC = "*"
 READERS_SEPARATOR = "\x1f"
-SORT_PREFIX = "sort_"
-FIXED = ("unid", "readers", "text", "form", "created", "modified", "files")
+ITEMS, SORTS = "items", "sorts"
+ITEM_SEPARATOR = ":"
+SORT_START, SORT_SEPARATOR = b"\x1e", b"\x1f"  # the ``sorts`` column: \x1e name \x1f key, ...
 MAX_ITEM_TEXT = 100_000  # characters of one item that are indexed
-ITEM_FIELD_CHARS = 500  # items up to this long are also fields of their own (``Subject:кровля``)
+ITEM_FIELD_CHARS = 500  # items up to this long are also ``item:term`` keywords (``Subject:кровля``)
 SORT_KEY_CHARS = 64
+EPOCH = datetime(1970, 1, 1)
+MICROSECOND = timedelta(microseconds=1)
+
+
+@cache
+def _one_position(position: int) -> bytes:
+    return formats.Positions().encode([position])
+
+
+class Text(fields.TEXT):
+    """The ``text`` field: Whoosh's TEXT, indexed through ``term_positions`` rather than
+    Whoosh's token objects (the same words and terms, at a fraction of the cost)."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__(analyzer=make_analyzer(how))
+        self.how = how
+
+    def index(self, value, **kwargs):
+        encode = self.format.encode
+        for term, positions in term_positions(value, self.how).items():
+            count = len(positions)
+            # Most words occur once in a document, at one of a few hundred positions.
+            yield (term.encode("utf-8"), count, float(count),
+                   _one_position(positions[0]) if count == 1 else encode(positions))
+
+
+class Id(fields.ID):
+    """Whoosh's ID (the value is the term), without its one-token analyzer chain."""
+
+    def index(self, value, **kwargs):
+        yield value.encode("utf-8"), 1, 1.0, b""
+
+
+class Keywords(fields.FieldType):
+    """The ``items`` field: its value is ``(item_key(name), text)`` pairs, indexed as the terms
+    ``name:term`` of each text's words, without frequencies, positions or lengths.  The words
+    are analysed here, not in ``document_fields``, so that a rebuild does it in its workers."""
+
+    def __init__(self) -> None:
+        super().__init__(formats.Existence(), analyzer=None)
+
+    def index(self, value, **kwargs):
+        terms = {prefix + term for prefix, text in value for term in term_positions(text)}
+        for term in terms:
+            yield term.encode("utf-8"), 1, 1.0, b""
 
 
 def make_schema(how: str = ANALYZER_KIND) -> fields.Schema:
-    analyzer = make_analyzer(how)
-    schema = fields.Schema(
-        unid=fields.ID(stored=True, unique=True, sortable=True),
-        readers=fields.ID(),
-        text=fields.TEXT(analyzer=analyzer, stored=True),
-        form=fields.KEYWORD(lowercase=True),
-        created=fields.DATETIME(sortable=True),
-        modified=fields.DATETIME(sortable=True),
+    return fields.Schema(
+        unid=Id(stored=True, unique=True, sortable=True),
+        readers=Id(),
+        text=Text(how),
+        attached=fields.STORED(),
+        items=Keywords(),
         files=fields.KEYWORD(lowercase=True, commas=True),
+        sorts=fields.COLUMN(columns.VarBytesColumn()),
+        created=fields.COLUMN(columns.NumericColumn("q")),
+        modified=fields.COLUMN(columns.NumericColumn("q")),
     )
-    schema.add(f"{SORT_PREFIX}*", fields.ID(sortable=True), glob=True)
-    # Item fields keep no positions: phrases are searched in ``text``, which has them.
-    schema.add("*", fields.TEXT(analyzer=analyzer, phrase=False), glob=True)
-    return schema
+
+
+def item_key(name: str) -> str:
+    """How an item's name is written in its ``items`` terms and ``sorts`` keys."""
+    return name.casefold() + ITEM_SEPARATOR
 
 
 def readers_term(readers) -> str:
@@ -89,41 +148,50 @@ def sort_key(value) -> str | None:
     return None
 
 
-def _timestamp(text: str) -> datetime | None:
+def _microseconds(text: str) -> int:
+    """A stored ISO time as microseconds since 1970 (0 if it is not one), for the time columns."""
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
     except (TypeError, ValueError):
-        return None
+        return 0
+    return (stamp - EPOCH) // MICROSECOND
+
+
+def _item_texts(items: dict[str, object]):
+    """Each item with text, as (name, value, its text)."""
+    for name, value in items.items():
+        texts = _strings(value)
+        if texts:
+            yield name, value, "\n".join(texts)[:MAX_ITEM_TEXT]
+
+
+def item_text(revision) -> str:
+    """The items' part of the ``text`` field of ``revision``: what snippets are cut from, with
+    the ``attached`` text the index keeps (the items are read from the database instead)."""
+    return "\n".join(text for _, _, text in _item_texts(revision.items))
 
 
 def document_fields(document, attachment_texts: list[str]) -> dict[str, object]:
     """The fields of the current revision of ``document`` (a live one)."""
     revision = document.current()
-    items = revision.items
     parts: list[str] = []
-    out: dict[str, object] = {"unid": document.unid,
-                              "readers": readers_term(document.readers)}
-    for name, value in items.items():
-        texts = _strings(value)
-        if not texts:
-            continue
-        joined = "\n".join(texts)[:MAX_ITEM_TEXT]
+    keywords: list[tuple[str, str]] = []
+    sorts: list[bytes] = []
+    for name, value, joined in _item_texts(revision.items):
         parts.append(joined)
-        if (len(joined) <= ITEM_FIELD_CHARS and name not in FIXED and name.isidentifier()
-                and not name.startswith(SORT_PREFIX)):
-            out[name] = joined
+        if len(joined) <= ITEM_FIELD_CHARS and name.isidentifier():
+            prefix = item_key(name)
+            keywords.append((prefix, joined))
             key = sort_key(value)
             if key is not None:
-                out[SORT_PREFIX + name] = key
-    form = items.get("Form")
-    if isinstance(form, str) and form:
-        out["form"] = form
-    for name, when in (("created", document.created), ("modified", revision.timestamp)):
-        stamp = _timestamp(when)
-        if stamp is not None:
-            out[name] = stamp
+                sorts.append(SORT_START + prefix[:-1].encode("utf-8") + SORT_SEPARATOR
+                             + key.encode("utf-8").translate(None, SORT_START + SORT_SEPARATOR))
+    out: dict[str, object] = {
+        "unid": document.unid, "readers": readers_term(document.readers),
+        "text": "\n".join(parts + attachment_texts), ITEMS: keywords, SORTS: b"".join(sorts),
+        "created": _microseconds(document.created), "modified": _microseconds(revision.timestamp)}
     if revision.attachments:
         out["files"] = ",".join(sorted(revision.attachments))
-    parts.extend(attachment_texts)
-    out["text"] = "\n".join(parts)
+    if attachment_texts:
+        out["attached"] = "\n".join(attachment_texts)
     return out

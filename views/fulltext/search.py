@@ -18,7 +18,15 @@ from whoosh.query import Or, QueryError, Term
 
 from core import access
 from core.exceptions import BadRequest
-from views.fulltext.schema import SORT_PREFIX, readers_of_term
+from views.fulltext.schema import (
+    ITEMS,
+    SORT_SEPARATOR,
+    SORT_START,
+    SORTS,
+    item_key,
+    item_text,
+    readers_of_term,
+)
 from views.fulltext.snippets import query_terms, snippet
 
 FIXED_SORTS = {"created", "modified"}
@@ -47,15 +55,46 @@ def documents_of(reader, unids: frozenset[str]) -> set[int]:
     return {number for number in range(reader.doc_count_all()) if column[number] in unids}
 
 
+class ItemFacet(sorting.FacetType):
+    """Results by an item: its key in each document's ``sorts`` column (b"" without the item,
+    so such documents come first, as Domino sorts empty values)."""
+
+    def __init__(self, name: str) -> None:
+        self.marker = SORT_START + item_key(name)[:-1].encode("utf-8") + SORT_SEPARATOR
+
+    def categorizer(self, global_searcher):
+        return _ItemKeys(self.marker)
+
+
+class _ItemKeys(sorting.Categorizer):
+    """The sort key of one item, per document of a segment."""
+
+    def __init__(self, marker: bytes) -> None:
+        self.marker = marker
+
+    def set_searcher(self, segment_searcher, docoffset):
+        self.column = segment_searcher.reader().column_reader(SORTS)
+
+    def key_for(self, matcher, segment_docnum):
+        keys = self.column[segment_docnum]
+        at = keys.find(self.marker)
+        if at < 0:
+            return b""
+        start = at + len(self.marker)
+        end = keys.find(SORT_START, start)
+        return keys[start:] if end < 0 else keys[start:end]
+
+
 def _sort_facet(reader, sort: str):
     if not sort:
         return None, False
     descending, name = sort.startswith("-"), sort.lstrip("-")
-    field = name if name in FIXED_SORTS else SORT_PREFIX + name
-    if not name or not reader.has_column(field):
-        raise BadRequest(f"cannot sort by {name!r}: no document in the index has it as a "
-                         "single value (use an item name, created or modified)")
-    return sorting.FieldFacet(field), descending
+    if name in FIXED_SORTS:
+        return sorting.FieldFacet(name), descending
+    if not name.isidentifier() or next(reader.expand_prefix(ITEMS, item_key(name)), None) is None:
+        raise BadRequest(f"cannot sort by {name!r}: no document in the index has it "
+                         "(use an item name, created or modified)")
+    return ItemFacet(name), descending
 
 
 def _summary(document) -> dict[str, object]:
@@ -79,9 +118,8 @@ def run(searcher, search: Search, principal, database) -> dict[str, object]:
     try:
         results = searcher.search(search.query, limit=search.start + search.count, mask=mask,
                                   filter=only, sortedby=facet, reverse=descending)
-    except QueryError as error:  # a phrase in an item field, which keeps no word positions
-        raise BadRequest(f"{error}: phrases are searched in the whole text; search an item "
-                         "word by word, as Item:(word word)") from None
+    except QueryError as error:  # a phrase in a field without positions (``files:"a b"``)
+        raise BadRequest(f"{error}: phrases are searched in the whole text") from None
     total = len(results)
     terms = query_terms(search.query, reader)
     may_read = access.readable_filter(principal, database)
@@ -94,6 +132,8 @@ def run(searcher, search: Search, principal, database) -> dict[str, object]:
         row = _summary(document)
         if facet is None:
             row["@score"] = round(hit.score, 4)
-        row["@snippet"] = snippet(hit["text"], terms)
+        attached = hit.get("attached")
+        text = item_text(document.current())
+        row["@snippet"] = snippet(f"{text}\n{attached}" if attached else text, terms)
         rows.append(row)
     return {"total": total, "start": search.start, "rows": rows}
