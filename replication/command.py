@@ -7,7 +7,7 @@ import threading
 from tqdm import tqdm
 
 from replication.peers import Peer
-from replication.replicator import Replicator
+from replication.replicator import BATCH_SIZE, Replicator
 
 
 def add_command(subparsers) -> None:
@@ -21,7 +21,7 @@ def add_command(subparsers) -> None:
                         help='selective replication formula, e.g. Form = "Incoming"')
     parser.add_argument("--create-replica", action="store_true",
                         help="create TARGET as a new replica of SOURCE if it does not exist")
-    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     parser.set_defaults(func=run_command)
 
 

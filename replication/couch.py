@@ -68,18 +68,26 @@ def attachment_revpos(document: Document, rev: str, attachment: Attachment) -> i
 
 
 def _attachment_json(document: Document, revision: Revision, attachment: Attachment,
-                     with_data: bool) -> dict[str, object]:
+                     data_after: int | None, follows: bool) -> dict[str, object]:
+    """A file's entry under ``_attachments``.
+
+    Its content goes with it if it appeared after generation ``data_after``
+    (None: never): inline in base64, or, with ``follows``, announced here and
+    sent raw in a part of its own (``replication.multipart``).
+    """
+    revpos = attachment_revpos(document, revision.rev, attachment)
     out: dict[str, object] = {
         "content_type": attachment.content_type,
         "digest": md5_digest(attachment),
-        "revpos": attachment_revpos(document, revision.rev, attachment),
+        "revpos": revpos,
     }
-    if with_data:
+    if data_after is None or revpos <= data_after:
+        out.update(length=attachment.length, stub=True)
+    elif follows:
+        out.update(length=attachment.length, follows=True)
+    else:
         with attachment.open() as stream:
             out["data"] = base64.b64encode(stream.read()).decode("ascii")
-    else:
-        out["length"] = attachment.length
-        out["stub"] = True
     return out
 
 
@@ -91,11 +99,13 @@ def couch_doc(
     attachments: bool = False,
     atts_since: frozenset[str] = frozenset(),
     conflicts: bool = False,
+    follows: bool = False,
 ) -> dict[str, object]:
     """One revision as a CouchDB document.
 
-    ``attachments`` puts the files inline (base64) except those the peer
-    already has, which are the ones present at a revision in ``atts_since``.
+    ``attachments`` puts the files inline (base64), or marks them ``follows``,
+    except those the peer already has, which are the ones present at a
+    revision in ``atts_since``.
     """
     revision = revision or document.current()
     out: dict[str, object] = {"_id": document.unid, "_rev": revision.rev}
@@ -109,11 +119,9 @@ def couch_doc(
         out[MODIFIED] = revision.timestamp
         out[UPDATED_BY] = revision.updated_by
     if revision.attachments:
-        seen = _positions(atts_since)
+        seen = _positions(atts_since) if attachments else None
         out["_attachments"] = {
-            name: _attachment_json(
-                document, revision, attachment,
-                attachments and attachment_revpos(document, revision.rev, attachment) > seen)
+            name: _attachment_json(document, revision, attachment, seen, follows)
             for name, attachment in sorted(revision.attachments.items())
         }
     if revs:

@@ -24,6 +24,7 @@ from core.templates import database_from_template, install_database
 from replication import local_docs
 from replication.couch import couch_doc, known_revisions
 from replication.graft import apply_graft, prepare_graft
+from replication.multipart import multipart_response, wants_multipart
 from replication.rules import check_since
 
 MAX_CHANGES = 10000
@@ -291,8 +292,11 @@ def get_document(context, request):
     open_revs = request.params.get("open_revs")
     if open_revs is not None:
         wanted = "all" if open_revs == "all" else _json_param(request, "open_revs")
-        return [{"ok": couch_doc(document, found, **options)} if kind == "ok" else {"missing": found}
-                for kind, found in _open_revs(document, wanted, bool_param(request, "latest"))]
+        found = _open_revs(document, wanted, bool_param(request, "latest"))
+        if wants_multipart(request):
+            return multipart_response(document, found, options)
+        return [{"ok": couch_doc(document, value, **options)} if kind == "ok" else {"missing": value}
+                for kind, value in found]
     rev = request.params.get("rev")
     if rev is not None:
         revision = document.bodies.get(rev)

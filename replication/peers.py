@@ -23,6 +23,17 @@ from core.exceptions import DomusError
 
 RETRY_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
 TIMEOUT_SECONDS = 120
+#: The most a ``_bulk_docs`` body holds at first: under Domus's own ``domus.max_json_bytes``
+#: (16 MiB by default), so a page of large files is sent in parts; a peer that still answers 413
+#: gets each half on its own (CouchDB's replicator does the same).  A page is one transaction on a
+#: Domus target, and the fewer, larger transactions, the fewer index pages each writes.
+MAX_BODY_BYTES = 15 * 1024 * 1024
+TOO_LARGE = 413
+
+
+def encode(body: object) -> bytes:
+    """JSON as UTF-8 text: Cyrillic items travel as two bytes a letter, not six of ``\\uXXXX``."""
+    return body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
 class PeerError(DomusError):
@@ -51,11 +62,11 @@ class HttpTransport:
 
     def send(self, method: str, url: str, params: dict | None, body: object) -> tuple[int, object]:
         response = self.session.request(method, url, params=params, timeout=TIMEOUT_SECONDS,
-                                        data=None if body is None else json.dumps(body),
+                                        data=None if body is None else encode(body),
                                         headers={"Content-Type": "application/json",
                                                  "Accept": "application/json"})
         try:
-            return response.status_code, response.json()
+            return response.status_code, json.loads(response.content)
         except ValueError:
             return response.status_code, {"error": "bad_response", "reason": response.text[:200]}
 
@@ -79,7 +90,7 @@ class WsgiTransport:
         if self.auth:
             request.authorization = ("Basic", _basic(self.auth))
         if body is not None:
-            request.body = json.dumps(body).encode("utf-8")
+            request.body = encode(body)
             request.content_type = "application/json"
         response = request.get_response(self.app)
         try:
@@ -173,10 +184,20 @@ class Peer:
         return [entry["ok"] for result in answer["results"] for entry in result["docs"] if "ok" in entry]
 
     def bulk_docs(self, docs: list[dict]) -> list[dict]:
-        """Write replicated revisions; the per-document errors."""
-        if not docs:
-            return []
-        answer = self.request("POST", "_bulk_docs", body={"docs": docs, "new_edits": False})
+        """Write replicated revisions, in bodies of at most ``MAX_BODY_BYTES``; the per-document errors."""
+        encoded = [encode(doc) for doc in docs]
+        return [error for part in _parts(encoded, MAX_BODY_BYTES) for error in self._bulk_docs(part)]
+
+    def _bulk_docs(self, docs: list[bytes]) -> list[dict]:
+        """One body of encoded documents; split in two while the peer finds it too large."""
+        body = b'{"new_edits":false,"docs":[' + b",".join(docs) + b"]}"
+        try:
+            answer = self.request("POST", "_bulk_docs", body=body)
+        except PeerError as error:
+            if error.status != TOO_LARGE or len(docs) < 2:
+                raise
+            half = len(docs) // 2
+            return self._bulk_docs(docs[:half]) + self._bulk_docs(docs[half:])
         return [row for row in answer if isinstance(row, dict) and "error" in row]
 
     def get_local(self, local_id: str) -> dict | None:
@@ -187,8 +208,23 @@ class Peer:
                 return None
             raise
 
-    def put_local(self, local_id: str, doc: dict) -> None:
-        self.request("PUT", f"_local/{quote(local_id, safe='')}", body=doc)
+    def put_local(self, local_id: str, doc: dict) -> str | None:
+        """Store a checkpoint; its new revision, for the next one (no second request to learn it)."""
+        answer = self.request("PUT", f"_local/{quote(local_id, safe='')}", body=doc)
+        return answer.get("rev") if isinstance(answer, dict) else None
 
     def ensure_full_commit(self) -> None:
         self.request("POST", "_ensure_full_commit", body={})
+
+
+def _parts(docs: list[bytes], budget: int) -> list[list[bytes]]:
+    """Consecutive runs of encoded documents, each under ``budget`` bytes unless one alone is over."""
+    parts: list[list[bytes]] = [[]]
+    size = 0
+    for doc in docs:
+        if parts[-1] and size + len(doc) > budget:
+            parts.append([])
+            size = 0
+        parts[-1].append(doc)
+        size += len(doc) + 1
+    return [part for part in parts if part]

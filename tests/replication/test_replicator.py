@@ -126,3 +126,23 @@ def test_a_reader_server_receives_only_what_it_may_read(app, api, other):
         _client(other).post_json("/api/databases/copy/documents", {"Form": "Memo", "Subject": "назад"})
         pushed.run()
     assert refused.value.status == 403
+
+
+def test_a_page_too_large_for_the_target_is_sent_in_halves(app, api, tmp_path):
+    """The target refuses bodies over its ``domus.max_json_bytes`` (413); every file still arrives."""
+    scans = [bytes([n]) * 40_000 for n in range(12)]  # about 650 KB of base64 in all
+    for n, scan in enumerate(scans):
+        made = api.post_json(DOCS, {"Form": "Memo", "Subject": f"скан {n}"}).json
+        api.put(f"{DOCS}/{made['@unid']}/attachments/scan.bin", scan,
+                headers={"If-Match": made["@rev"], "Content-Type": "application/octet-stream"})
+    zodb = open_db("memory://")
+    settings = {"zodbconn.uri": "memory://", "domus.var_dir": str(tmp_path / "small"),
+                "domus.max_json_bytes": "200000"}
+    with running_app(zodb, settings) as small:
+        _replica(app, api, small)
+        report = Replicator(_peer(app), _peer(small, "copy")).run()
+        assert report.failures == 0 and report.docs_written == 12
+        arrived = _client(small).get("/replication/copy/_all_docs?include_docs=true").json["rows"]
+        files = {row["doc"]["_attachments"]["scan.bin"]["digest"] for row in arrived}
+        assert len(files) == 12
+    zodb.close()
