@@ -44,7 +44,8 @@ def _entry(name: str) -> zipfile.ZipInfo:
 
 
 def _revision_record(revision: Revision) -> dict[str, object]:
-    return {
+    """A revision as the export writes it (``foreign`` only when set, so Domus's own stay as they were)."""
+    record: dict[str, object] = {
         "rev": revision.rev,
         "parent": revision.parent_rev,
         "deleted": revision.deleted,
@@ -58,6 +59,9 @@ def _revision_record(revision: Revision) -> dict[str, object]:
             for name, att in sorted(revision.attachments.items())
         },
     }
+    if revision.foreign:
+        record["foreign"] = True
+    return record
 
 
 def _tree_order(document: Document) -> list[Revision]:
@@ -96,7 +100,10 @@ def export_database(db, name: str, path: Path, progress: Callable[[int], None] =
                     for revision in document.bodies.values():
                         for attachment in revision.attachments.values():
                             blobs.setdefault(attachment.sha256, attachment)
-                    line = revisions.canonical_json({"unid": document.unid, "revisions": records})
+                    line_record: dict[str, object] = {"unid": document.unid, "revisions": records}
+                    if document.stems:
+                        line_record["stems"] = {rev: list(ids) for rev, ids in document.stems.items()}
+                    line = revisions.canonical_json(line_record)
                     out.write(line.encode("utf-8") + b"\n")
                     count += 1
                     progress(1)
@@ -168,6 +175,9 @@ def import_database(
 
 def _import_document(archive, writer: Writer, database: Database, record: dict, files: dict) -> None:
     document = Document(record["unid"])
+    # Ancestors known by id only (a copy from a peer without its whole history) and revisions
+    # made by foreign peers travel too: without them the replicas would no longer match.
+    document.stems = {rev: tuple(ids) for rev, ids in record.get("stems", {}).items()} or None
     for entry in record["revisions"]:
         attachments = {
             name: _attachment(archive, name, meta, files) for name, meta in entry["attachments"].items()
@@ -183,6 +193,7 @@ def _import_document(archive, writer: Writer, database: Database, record: dict, 
             timestamp=entry["timestamp"],
             changed=tuple(entry["changed"]),
         )
+        revision.foreign = entry.get("foreign", False)
         writer.graft(database, document, revision)
 
 

@@ -103,3 +103,31 @@ def test_import_refuses_a_corrupt_attachment(tmp_path):
     with pytest.raises(BadRequest, match="corrupt"):
         import_database(db, make_plugin_manager(load_entry_points=False), bad, "copy")
     db.close()
+
+
+def test_foreign_revisions_and_known_ancestors_survive_export_and_import(tmp_path):
+    """A copy from PouchDB (no Domus metadata, ancestors known by id only) comes back the same."""
+    source, target = open_db("memory://"), open_db("memory://")
+    unid, rev = "a" * 32, "3-" + "c" * 32
+    with connection_scope(source) as (tm, connection), tm:
+        database = server_root(connection).add_database(
+            Database("docs", {"ru": "Документы"}, "documents", {"forms": {"Memo": {}}}))
+        document = Document(unid)
+        document.stems = {rev: ("b" * 32, "d" * 32)}
+        revision = Revision(rev, None, {"Form": "Memo", "Subject": "Из PouchDB"}, updated_by="",
+                            timestamp="2026-11-20T10:00:00.000Z", changed=("Subject",))
+        revision.foreign = True
+        Writer(make_plugin_manager(load_entry_points=False), "replicator", tm).graft(
+            database, document, revision)
+    first, second = tmp_path / "first.zip", tmp_path / "second.zip"
+    export_database(source, "docs", first)
+    import_database(target, make_plugin_manager(load_entry_points=False), first)
+    with connection_scope(target) as (tm, connection):
+        tm.begin()
+        copied = server_root(connection).get_database("docs").get_document(unid)
+        assert copied.current().foreign and copied.current().rev == rev
+        assert copied.stems == {rev: ("b" * 32, "d" * 32)}
+    export_database(target, "docs", second)
+    assert first.read_bytes() == second.read_bytes()
+    source.close()
+    target.close()
