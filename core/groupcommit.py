@@ -198,7 +198,9 @@ def back_off_before_retry(event) -> None:
     """Sleep a random, growing moment before a conflicted request runs again.
 
     Two servers that conflicted would otherwise retry in lock step and
-    conflict again; jitter lets one of them finish first.
+    conflict again; jitter lets one of them finish first.  The wait grows to
+    half a second: on a busy machine a server whose writers commit back to
+    back could otherwise starve the other's request through all its attempts.
     """
     attempt = event.environ.get("retry.attempt", 0)
-    time.sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))
+    time.sleep(random.uniform(0, min(0.5, 0.004 * 2**attempt)))
