@@ -1,7 +1,9 @@
 """Replication benchmark: Domus to Domus against pouchdb-server to pouchdb-server, in one run.
 
 1. A database of ``--docs`` documents (default 20,000: registered letters with
-   ten items, Russian text, fixed seed; 10% carry a 100 KB scan) is loaded
+   ten items, Russian text, fixed seed; 10% carry a 100 KB "scan": random bytes
+   named scan.pdf, which the full-text indexer skips at once for lack of a PDF
+   header, so the figure is replication's, not text extraction's) is loaded
    into one Domus server and one pouchdb-server (LevelDB on disk).  Each run
    replicates it in full, over loopback, to a new database on a second server
    of the same kind: Domus with ``domus replicate``'s replicator (batches of

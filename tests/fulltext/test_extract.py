@@ -40,6 +40,15 @@ def test_a_corrupt_pdf_is_skipped_with_a_warning(caplog):
     assert "broken.pdf" in caplog.text and "skipped" in caplog.text
 
 
+def test_a_file_named_pdf_without_the_header_is_skipped_unparsed(caplog, monkeypatch):
+    import pypdf
+
+    monkeypatch.setattr(pypdf, "PdfReader", None)  # it must not even be asked
+    with caplog.at_level(logging.WARNING, logger="views.fulltext.extract"):
+        assert _text("scan.pdf", "application/pdf", b"\xff\xd8\xff\xe0" + bytes(range(256)) * 400) == ""
+    assert "scan.pdf" in caplog.text and "no %PDF- header" in caplog.text
+
+
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(caplog):
     bomb = zip_bomb()
     assert len(bomb) < 1_000_000
