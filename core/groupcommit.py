@@ -28,6 +28,7 @@ import random
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 import transaction
 from pyramid.httpexceptions import HTTPException
@@ -43,8 +44,22 @@ class GroupAborted(TransientError):
 
 
 def is_reading(request) -> bool:
-    """pyramid_tm's activation hook: it manages the transactions of reading requests only."""
-    return request.method in SAFE_METHODS
+    """pyramid_tm's activation hook: it manages the transactions of reading requests only.
+
+    Besides GET and HEAD, a POST that a plugin declared read-only (``config.add_reading_post``)
+    reads: a question too long for a URL (CouchDB's ``_revs_diff``, ``_bulk_get``) must not wait
+    for the writers' turn and the next commit to be answered.
+    """
+    if request.method in SAFE_METHODS:
+        return True
+    return request.method == "POST" and any(
+        asks(request) for asks in getattr(request.registry, "reading_posts", ()))
+
+
+def add_reading_post(config, predicate: Callable[[object], bool]) -> None:
+    """Configurator directive: POSTs for which ``predicate(request)`` is true only read."""
+    registry = config.registry
+    registry.reading_posts = (*getattr(registry, "reading_posts", ()), predicate)
 
 
 class _Group:

@@ -29,6 +29,8 @@ PREFIX = "/replication"
 DATABASE_OPS = {"_changes": "changes", "_revs_diff": "revs_diff", "_bulk_docs": "bulk_docs",
                 "_bulk_get": "bulk_get", "_all_docs": "all_docs",
                 "_ensure_full_commit": "ensure_full_commit"}
+#: POSTs that only ask (too long for a URL): they run as reads, not in the writers' turn.
+READING_OPS = frozenset({"changes", "revs_diff", "bulk_get", "all_docs", "ensure_full_commit"})
 #: CouchDB's error names for ours, where they differ.
 COUCH_CODES = {"exists": "file_exists", "too_large": "too_large", "deleted": "not_found"}
 
@@ -152,7 +154,18 @@ def unexpected(exc: Exception, request):
     return couch_error(request, 500, "internal_error", "an unexpected error occurred; it was logged")
 
 
+def asks_only(request) -> bool:
+    """Is this POST one of the replication questions that write nothing (``READING_OPS``)?"""
+    if not request.path_info.startswith(PREFIX + "/"):
+        return False
+    try:
+        return classify(raw_segments(request))[0] in READING_OPS
+    except NotFound:
+        return False
+
+
 def includeme(config) -> None:
+    config.add_reading_post(asks_only)
     config.add_view_predicate("replication_op", OperationPredicate)
     config.add_route(ROUTE, PREFIX + "*rest", factory=ReplicationContext)
     for view, context in ((domus_error, DomusError), (http_error, HTTPException),

@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pyramid.request import Request
 from webtest import TestApp
 
+from core.groupcommit import is_reading
 from core.maintenance import purge_stubs
 from core.root import server_root
 from tests.conftest import DOCS
@@ -259,3 +261,21 @@ def test_doc_ids_filter_and_lenient_heartbeat(api, memo):
     api.post_json(f"{R}/_changes?filter=_doc_ids", ["not", "an", "object"], status=400)
     api.post_json(f"{R}/_all_docs", ["not", "an", "object"], status=400)
     api.get(f"{R}/_changes?filter=by_form", status=400)
+
+
+@pytest.mark.parametrize(("method", "path", "reads"), [
+    ("POST", "/replication/documents/_revs_diff", True),
+    ("POST", "/replication/documents/_bulk_get", True),
+    ("POST", "/replication/documents/_all_docs", True),
+    ("POST", "/replication/documents/_changes", True),
+    ("POST", "/replication/documents/_bulk_docs", False),
+    ("POST", "/replication/documents/_revs_diff%2Fx", False),
+    ("PUT", "/replication/documents/_local/checkpoint", False),
+    ("POST", "/api/databases/documents/documents", False),
+    ("GET", "/replication/documents/_changes", True),
+])
+def test_replication_questions_posted_are_reads_not_writes(app, method, path, reads):
+    """``_revs_diff`` and ``_bulk_get`` write nothing: they must not wait for the writers' turn."""
+    request = Request.blank(path, method=method)
+    request.registry = app.registry
+    assert is_reading(request) is reads
