@@ -12,7 +12,11 @@
    all four servers are idle (a Domus server indexes what it received for full
    text in the background: the loading, and the previous run, must not be
    counted against the next).  Prints documents per second for each, the
-   medians of ``--runs`` runs alternating the peers, and the ratio.
+   medians of ``--runs`` runs alternating the peers, and the ratio; and, for
+   each Domus run, the CPU the target server used in its own process and in
+   its full-text helper process during the replication, and how long after
+   the replication its full-text index had caught up (the work the helper
+   defers to idle CPU is shown, not hidden).
 2. Incremental replication: a database of ``--incremental`` documents
    (default 1,000,000; several sizes may be given) is built once in
    ``bench/.cache/replication-N/`` straight through the storage, views and
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import random
@@ -118,14 +123,46 @@ def replicate_pouch(source: PouchPeer, target: PouchPeer, run: int, count: int) 
     return count / seconds
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time used so far by a process and its children."""
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (a child started by any thread, such as the full-text helper)."""
+    found, queue = [], [pid]
+    while queue:
+        one = queue.pop()
+        found.append(one)
+        for task in Path(f"/proc/{one}/task").glob("*"):
+            with contextlib.suppress(OSError):  # the thread ended meanwhile
+                queue.extend(int(p) for p in (task / "children").read_text().split())
+    return found
+
+
+def cpu_seconds(pid: int, children: bool = True) -> float:
+    """CPU time used so far by a process and (unless ``children`` is false) its descendants."""
     total = 0.0
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    for one in [pid, *(int(p) for p in children.read_text().split())]:
-        fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+    for one in process_tree(pid) if children else [pid]:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
         total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
+
+
+def fulltext_caught_up(peer: DomusPeer, database: str, timeout: float = 1800) -> float:
+    """Seconds until ``peer``'s full-text index of ``database`` holds the whole feed (its serving
+    generation's checkpoint, see views/fulltext/index.py)."""
+    started = time.perf_counter()
+    last = peer.session().get(f"{peer.url}/replication/{database}").json()["update_seq"]
+    folder = peer.folder / "var" / "fulltext" / database
+    while time.perf_counter() - started < timeout:
+        try:
+            checkpoint = json.loads((folder / (folder / "current").read_text().strip()
+                                     / "checkpoint.json").read_text())
+            if checkpoint["complete"] and checkpoint["seq"] >= last:
+                break
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.1)
+    return time.perf_counter() - started
 
 
 def wait_until_idle(peers: list[Peer], timeout: float = 1800) -> float:
@@ -146,6 +183,7 @@ def measure_full(tmp: Path, args) -> dict:
     peers = {"domus": (DomusPeer(tmp / "d1"), DomusPeer(tmp / "d2")),
              "pouchdb-server": (PouchPeer(tmp / "p1"), PouchPeer(tmp / "p2"))}
     rates: dict[str, list[float]] = {name: [] for name in peers}
+    lags: list[float] = []  # seconds from the end of a Domus replication to its target's index caught up
     try:
         for pair in peers.values():
             for peer in pair:
@@ -155,9 +193,17 @@ def measure_full(tmp: Path, args) -> dict:
         load_domus(peers["domus"][0], data)
         load_pouch(peers["pouchdb-server"][0], data)
         servers = [peer for pair in peers.values() for peer in pair]
+        target = peers["domus"][1]
         for run in range(args.runs):
             print(f"waiting {wait_until_idle(servers):.0f} s for the servers to be idle", flush=True)
+            server_cpu, all_cpu = cpu_seconds(target.process.pid, False), cpu_seconds(target.process.pid)
             rates["domus"].append(replicate_domus(*peers["domus"], run))
+            server_cpu = cpu_seconds(target.process.pid, False) - server_cpu
+            helper_cpu = cpu_seconds(target.process.pid) - all_cpu - server_cpu
+            lags.append(fulltext_caught_up(target, f"copy{run}"))
+            print(f"  domus target during the replication: {server_cpu:.1f} CPU-s in the server "
+                  f"process, {helper_cpu:.1f} in its children (the full-text helper); its full-text "
+                  f"index caught up {lags[-1]:.1f} s after the replication ended", flush=True)
             wait_until_idle(servers)
             rates["pouchdb-server"].append(replicate_pouch(*peers["pouchdb-server"], run, args.docs))
             print(f"run {run + 1}/{args.runs}: " + "  ".join(
@@ -166,8 +212,10 @@ def measure_full(tmp: Path, args) -> dict:
         for pair in peers.values():
             for peer in pair:
                 peer.stop()
-    return {name: {"docs_per_s": statistics.median(values), "runs": values}
-            for name, values in rates.items()}
+    results = {name: {"docs_per_s": statistics.median(values), "runs": values}
+               for name, values in rates.items()}
+    results["domus"]["fulltext_caught_up_s"] = lags
+    return results
 
 
 def big_database(count: int, fresh: bool) -> Path:

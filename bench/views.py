@@ -35,7 +35,10 @@ repetition where it helps):
    10 views are maintained (the 6 of the template and 4 copies with other sorts, built for the
    run), against the same database with its views switched off, the two modes taking turns every
    20 saves; target ≤ 2 ms.  The same for an edit of a loaded document (a new Subject, which every
-   view shows and three sort by, and a new Body).  The bytes each save appends are shown too;
+   view shows and three sort by, and a new Body).  The bytes each save appends are shown too.
+   A save writes its views' journal entry (``views.journal``); the rows move when the worker
+   applies the entries, here after each 20 creates and 20 edits, in a transaction of its own
+   whose time per save is shown beside (the worker's share, off the save's path);
 5. the full rebuild of MemosByDept (``views.catalog.rebuild``, one transaction, from an empty ZODB
    cache) and the commit of the new index; target ≤ 60 s at 1,000,000 documents (``--rebuild-runs``,
    by default ``--runs`` up to 200,000 documents and 1 above).
@@ -96,7 +99,7 @@ from core.root import server_root  # noqa: E402
 from core.storage import connection_scope, open_db  # noqa: E402
 from core.templates import database_from_template, install_database, load_templates  # noqa: E402
 from core.writes import Writer  # noqa: E402
-from views import catalog  # noqa: E402
+from views import catalog, journal  # noqa: E402
 from views.definition import parse_view  # noqa: E402
 from views.reading import Query, ViewReader, parse_key  # noqa: E402
 
@@ -135,8 +138,8 @@ EXTRA_VIEWS = {
 REBUILT = ("MemosByDept", "IncomingByDate")  # figure 5, and the two views PouchDB builds
 # The files whose changes make a cached database stale (stored classes, keys, the template).
 ENGINE_FILES = ("views/index.py", "views/ordered.py", "views/collation.py", "views/catalog.py",
-                "views/summaries.py", "views/resort.py", "core/document.py", "core/database.py",
-                "databases/documents.toml")
+                "views/summaries.py", "views/resort.py", "views/journal.py", "core/document.py",
+                "core/database.py", "databases/documents.toml")
 SAVE_SLICE = 20  # saves in a row of one mode in figure 4
 TARGETS = {"page_at_key": 10.0, "page_at_offset": 10.0, "save_extra": 2.0, "rebuild": 60.0}
 
@@ -242,6 +245,7 @@ def load(count: int, seed: int, fresh: bool) -> dict:
                     writer.create(database, items)
                 tm.commit()
                 tm.begin()  # what the server's worker does in its next round
+                journal.apply(catalog.catalog_of(database))
                 catalog.catalog_of(database).summaries.follow(database, chunks=COMMIT_EVERY)
                 tm.commit()
                 bar.update(size)
@@ -444,7 +448,8 @@ def extra_views(design: dict) -> dict[str, dict]:
 
 
 def build_extra_views(connection, tm) -> tuple[float, int]:
-    """Add the 4 extra views to the design and build them side by side in one pass over the documents."""
+    """Add the 4 extra views to the design and build them side by side, as the server's worker and
+    ``domus views rebuild`` do: a transaction per batch of documents."""
     tm.begin()
     database = server_root(connection).get_database(TEMPLATE)
     design = database.design
@@ -453,14 +458,18 @@ def build_extra_views(connection, tm) -> tuple[float, int]:
     started = time.perf_counter()
     for name in added:
         catalog.schedule_build(database, name)
+    tm.commit()
     pending = list(added)
     with tqdm(total=database.document_count(), desc="building 4 more views", unit="doc",
               unit_scale=True) as bar:
         while pending:
+            tm.begin()
             pending = [name for name in pending if not catalog.build_step(database, name)]
+            tm.commit()
             bar.update(min(catalog.BUILD_BATCH, bar.total - bar.n))
-    tm.commit()
+    tm.begin()
     count = len(server_root(connection).get_database(TEMPLATE).design["views"])
+    tm.abort()
     if count != len(design["views"]) + len(added):
         raise SystemExit(f"the design holds {count} views after adding {len(added)}: the build was lost")
     return time.perf_counter() - started, count
@@ -513,8 +522,10 @@ def measure_saves(count: int, args: argparse.Namespace, scratch: Path) -> dict:
             kinds = ("create", "edit")
             per_mode = {(kind, mode): [] for kind in kinds for mode in ("views", "none")}
             written: dict[tuple, list[float]] = {key: [] for key in per_mode}
+            applied: list[list[float]] = []  # the worker's share: ms per save, applied a slice at a time
             for run in range(args.runs):
                 times: dict[tuple, list[float]] = {key: [] for key in per_mode}
+                applying: list[float] = []
                 # Modes take turns every SAVE_SLICE saves, so a busy moment of the machine falls
                 # on both alike.
                 for turn in range(max(1, args.saves // SAVE_SLICE) * 2):
@@ -532,17 +543,24 @@ def measure_saves(count: int, args: argparse.Namespace, scratch: Path) -> dict:
                         times["edit", mode].append(_timed_save(tm, lambda unid=unid: edit(unid)))
                     written["create", mode].append((middle - before) / SAVE_SLICE)
                     written["edit", mode].append((changes.stat().st_size - middle) / SAVE_SLICE)
+                    if mode == "views":  # the worker's round after them: the slice's journal entries
+                        applying.append(_timed_save(tm, lambda: journal.apply(views_catalog))
+                                        / (2 * SAVE_SLICE))
                 for key, values in times.items():
                     per_mode[key].append(values)
+                applied.append(applying)
                 print(f"  saves @{count:,} run {run + 1}/{args.runs}: " + ", ".join(
                     f"{kind} 10 views {statistics.median(times[kind, 'views']):.2f} ms, none "
-                    f"{statistics.median(times[kind, 'none']):.2f} ms" for kind in kinds), flush=True)
+                    f"{statistics.median(times[kind, 'none']):.2f} ms" for kind in kinds)
+                    + f"; the worker applies them at {statistics.median(applying):.2f} ms a save",
+                    flush=True)
             tm.begin()
             database.design, views_catalog.indexes = with_views
             tm.commit()
     finally:
         db.close()
-    figures: dict[str, object] = {"views": view_count, "build_extra_views_seconds": build_seconds}
+    figures: dict[str, object] = {"views": view_count, "build_extra_views_seconds": build_seconds,
+                                  "worker_apply_per_save": summary(applied)}
     for kind in kinds:
         views, none = summary(per_mode[kind, "views"]), summary(per_mode[kind, "none"])
         extras = [a - b for a, b in zip(views["runs_ms"], none["runs_ms"], strict=True)]
@@ -653,6 +671,9 @@ def report(results: dict, args: argparse.Namespace) -> bool:
         row(f"   extra per {kind} at p95, ms", figure["extra_p95_ms"], None, None, ",.2f")
         row(f"   bytes appended per {kind}, 10 views", figure["bytes_with_views"], None, None, ",.0f")
         row(f"   bytes appended per {kind}, no views", figure["bytes_without_views"], None, None, ",.0f")
+    if saves is not None:
+        row("   the worker's share: the journal, ms a save", saves["worker_apply_per_save"]["median_ms"],
+            None, None, ",.2f")
     rebuild = results["rebuild"]["MemosByDept"]
     theirs = pick(pouch, "first_query_s", "memos")
     same = pick(results, "rebuild_small", "MemosByDept", "seconds")

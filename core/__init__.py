@@ -15,7 +15,13 @@ from pyramid_retry import IBeforeRetry
 
 from core.audit import AuditLog
 from core.changes import ChangeNotifier
-from core.groupcommit import GroupCommitter, add_reading_post, back_off_before_retry, is_reading
+from core.groupcommit import (
+    GroupCommitter,
+    add_reading_post,
+    back_off_before_retry,
+    is_reading,
+    reads_never_commit,
+)
 from core.headers import add_security_headers
 from core.plugins import hookimpl, make_plugin_manager
 from core.security import DomusSecurityPolicy, VerifiedPasswords
@@ -64,7 +70,7 @@ def includeme(config) -> None:
     # tm.annotate_user off: pyramid_tm would authenticate outside the exception views, so a
     # refused login (429) would escape as a traceback; writes record their principal anyway.
     config.add_settings({"tm.manager_hook": _transaction_manager, "tm.activate_hook": is_reading,
-                         "tm.annotate_user": False})
+                         "tm.commit_veto": reads_never_commit, "tm.annotate_user": False})
     config.add_directive("add_reading_post", add_reading_post)
     config.include("pyramid_tm")
     config.include("pyramid_retry")

@@ -56,6 +56,16 @@ def is_reading(request) -> bool:
         asks(request) for asks in getattr(request.registry, "reading_posts", ()))
 
 
+def reads_never_commit(request, response) -> bool:
+    """pyramid_tm's commit veto: a reading request's transaction is always aborted.
+
+    A read may change objects in memory to answer (a view applies the journal entries the
+    worker has not applied yet, ``views.journal``); committing that would make every reader a
+    writer, conflicting with the worker and with each other.
+    """
+    return True
+
+
 def add_reading_post(config, predicate: Callable[[object], bool]) -> None:
     """Configurator directive: POSTs for which ``predicate(request)`` is true only read."""
     registry = config.registry

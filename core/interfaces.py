@@ -103,6 +103,13 @@ class IChangesConsumer(Interface):
         """Handle ``changes`` (a list of Change) inside the worker's transaction."""
 
 
+class IClosingConsumer(IChangesConsumer):
+    """A changes consumer holding something the worker must end with it (a helper process)."""
+
+    def close():
+        """Release it; called by ``Worker.stop`` once the last round has finished."""
+
+
 class IScheduledTask(Interface):
     """A periodic job run by the server's worker (Domino's scheduled agents)."""
 

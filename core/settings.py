@@ -31,6 +31,16 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        number = int(str(value).strip())
+        if not low <= number <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}, got {value!r}")
+        return number
+
+    return parse
+
+
 def _positive_float(value: str) -> float:
     number = float(value)
     if number <= 0:
@@ -82,6 +92,14 @@ SETTINGS: tuple[Setting, ...] = (
             "Run the background worker (changes consumers, scheduled tasks) in this process."),
     Setting("domus.worker_poll_seconds", "1.0", _positive_float,
             "How often the worker looks for changes made by other servers (ZEO)."),
+    Setting("domus.fulltext_process", "true", _bool,
+            "Apply full-text indexing (attachment text, word analysis, index writing) in a helper "
+            "process at lower priority, so that it does not slow down requests; false keeps it "
+            "in the worker's thread. See docs/search.md."),
+    Setting("domus.fulltext_nice", "10", _int_between(0, 19),
+            "How much lower the full-text helper process's CPU priority is (added to its nice "
+            "value, 0-19): on a busy machine requests go first and the index catches up when "
+            "a core is idle."),
     Setting("domus.auth_cache_seconds", "300", _positive_float,
             "How long a verified password is remembered, so that Basic auth does not "
             "re-run the slow password hash on every request."),

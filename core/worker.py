@@ -5,7 +5,8 @@ manager.  Each round gives every consumer the changes after its checkpoint
 (stored in the database, committed in the same transaction as the consumer's
 own ZODB work), then runs the scheduled tasks that are due.  A commit through
 this server wakes the worker at once; writes from other servers are seen at
-the next poll.  ``stop()`` lets the current round finish and joins the thread.
+the next poll.  ``stop()`` lets the current round finish, joins the thread and
+closes the consumers that hold something (``IClosingConsumer``: a helper process).
 """
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import time
 
 import transaction
 from BTrees.OOBTree import OOBTree
+from ZODB.POSException import ConflictError
 
+from core.interfaces import IClosingConsumer
 from core.plugins import hookimpl
 from core.root import server_root
 
@@ -61,6 +64,12 @@ class Worker:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        for consumer in self.consumers:
+            if IClosingConsumer.providedBy(consumer):
+                try:
+                    consumer.close()
+                except Exception:
+                    log.exception("changes consumer %s failed to close", consumer.name)
         if self._connection is not None:
             self._connection.close()
             self._connection = None
@@ -118,6 +127,12 @@ class Worker:
                 consumer.process(database, changes)
                 table[consumer.name] = changes[-1].seq
                 self._tm.commit()
+                busy = True
+            except ConflictError:
+                # Another server's worker did the same work first (ZEO): nothing is lost, the
+                # next round starts from what it committed.
+                self._tm.abort()
+                log.info("changes consumer %s conflicted on %s; it runs again", consumer.name, name)
                 busy = True
             except Exception:
                 self._tm.abort()

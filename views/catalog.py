@@ -1,18 +1,20 @@
 """The views of one database: their definitions (in the design) and their indexes (beside it).
 
-Each view in ``database.design["views"]`` has a ready index that every save
-updates in its own transaction, so a view is never stale.  A save takes out
-the rows the document's previous state put in (computed again from that
-state: the document's ``views`` annotation remembers which revision and
-change it was) and puts in the rows of its new state.
+Each view in ``database.design["views"]`` has a ready index.  A save notes
+the document's previous state (its ``views`` annotation remembers which
+revision and change its rows came from) and its new one in the journal
+(``views.journal``); the worker moves the rows accordingly, and a read
+applies whatever the worker has not yet, so a view is never stale.
 
 A new or changed view gets a *pending* index that the server's worker builds
 in batches, in feed order, reading states from the summary log
 (``views.summaries``), while the old index (if any) keeps serving.  A save of
 a document the build has already passed takes its old rows out of the
-pending index too; its new change lies ahead of the build, which puts the new
-rows in when it gets there.  When the build reaches the end of the feed it is
-exact and replaces the old index.
+pending index at once (builds are rare; a save during one pays for it); its
+new change lies ahead of the build, which puts the new rows in when it gets
+there.  When the build reaches the end of the feed it is exact and replaces
+the old index, which it holds every change up to (``ViewIndex.through``):
+the journal's later entries are applied to it, its earlier ones are not.
 """
 from __future__ import annotations
 
@@ -22,9 +24,10 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
 from core.exceptions import NotFound
+from views import journal
 from views.definition import ViewDefinition, parse_view
 from views.index import ViewIndex, state_of
-from views.summaries import SummaryLog
+from views.summaries import SummaryLog, summary_of
 
 BUILD_BATCH = 2000
 ANNOTATION = "views"  # on each document: the revision and change its rows came from
@@ -44,10 +47,13 @@ class Build(Persistent):
 
 
 class ViewCatalog(Persistent):
+    journal: journal.Journal | None = None  # catalogs from before the journal get one at their next save
+
     def __init__(self) -> None:
         self.indexes = OOBTree()  # view name -> ViewIndex (ready)
         self.builds = OOBTree()  # view name -> Build (pending)
         self.summaries = SummaryLog()
+        self.journal = journal.Journal()
 
 
 def catalog_of(database) -> ViewCatalog:
@@ -104,27 +110,40 @@ def forget(database, name: str) -> None:
 
 
 def serving(database, name: str) -> tuple[ViewDefinition, ViewIndex] | None:
-    """The ready index of view ``name`` and the definition it was built from (None while building)."""
+    """The ready index of view ``name``, exact up to the last save, and the definition it was built
+    from (None while building).
+
+    The journal's entries the worker has not applied to it yet are applied first, in the
+    caller's transaction: a reading request's is aborted afterwards (it writes nothing), a
+    writing one commits them, and the index notes that it holds them.
+    """
     definition(database, name)  # an unknown view is a 404 even while an old index lingers
-    index = catalog_of(database).indexes.get(name)
-    return (index.view(name), index) if index is not None else None
+    catalog = catalog_of(database)
+    index = catalog.indexes.get(name)
+    if index is None:
+        return None
+    journal.catch_up(catalog, name, index)
+    return index.view(name), index
 
 
 def update_document(database, document) -> None:
-    """Bring every ready index, and every pending one already past it, in step with ``document``."""
+    """Note ``document``'s save for the ready indexes, and take its old rows out of the pending ones
+    already past it."""
     catalog = catalog_of(database)
     # (revision, feed sequence number) of the state the document's rows in every index came from
     previous = document.annotations.get(ANNOTATION)
-    old = None
-    if previous is not None and previous[0] in document.bodies:
-        old = state_of(document, document.bodies[previous[0]])
-    new = state_of(document)
-    for name, index in catalog.indexes.items():
-        index.update(index.view(name), old, new)
-    if old is not None:
+    before = document.bodies.get(previous[0]) if previous is not None else None
+    if catalog.indexes:
+        if catalog.journal is None:
+            catalog.journal = journal.Journal()
+        journal.record(catalog.journal, document.seq,
+                       summary_of(document, before) if before is not None else None, summary_of(document))
+        if journal.overdue(catalog.journal, document.seq):
+            journal.apply(catalog)
+    if before is not None:
         for name, build in catalog.builds.items():
             if previous[1] <= build.cursor:
-                build.index.discard(build.index.view(name), old)
+                build.index.discard(build.index.view(name), state_of(document, before))
     document.annotate(ANNOTATION, (document.winner, document.seq))
 
 
@@ -143,6 +162,7 @@ def build_step(database, name: str, batch: int = BUILD_BATCH) -> bool:
         index.add(view, state if state is not None else state_of(database.documents[unid]))
         build.cursor = seq
         build.done += 1
+    index.through = build.cursor
     catalog.indexes[name] = index
     del catalog.builds[name]
     return True

@@ -10,16 +10,21 @@ from tqdm import tqdm
 
 from core.root import server_root
 from core.storage import connection_scope
-from views import catalog
+from views import catalog, journal
 
 
 def cmd_views_status(args, env) -> int:
     with connection_scope(env.open_db()) as (tm, connection):
         tm.begin()
         database = server_root(connection).get_database(args.database)
+        views_catalog = catalog.catalog_of(database)
+        waiting = journal.pending(views_catalog)
+        if waiting:
+            print(f"{waiting} saves wait for the worker to move their rows (counted below)")
+        journal.apply(views_catalog)  # in this transaction only: it is aborted
         for name in sorted(catalog.definitions(database)):
             state = catalog.state(database, name)
-            index = catalog.catalog_of(database).indexes.get(name)
+            index = views_catalog.indexes.get(name)
             rows = len(index.entries) if index is not None else 0
             progress = state.get("progress")
             extra = f" {progress['done']}/{progress['total']}" if progress else ""

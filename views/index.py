@@ -135,6 +135,11 @@ class RowTotals(Measure):
 class ViewIndex(Persistent):
     """The rows of one view over one database."""
 
+    # The change number up to which this index holds every change, from its build or from a
+    # read that caught it up (``views.journal``; 0: only what the journal's mark says): the
+    # journal applies only later entries to it.
+    through = 0
+
     def __init__(self, definition: dict, now: datetime | None = None) -> None:
         self.definition = definition  # the raw definition this index was built from
         # The clock every row of this index is computed with (views using @Today or @Now get a

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 
 from zope.interface import implementer
 
-from core.interfaces import IScheduledTask
+from core.interfaces import IChangesConsumer, IScheduledTask
 from core.plugins import hookimpl
-from views import catalog
+from core.worker import checkpoints
+from views import catalog, journal
 
 
 @hookimpl
@@ -22,8 +23,33 @@ def database_created(database):
 
 @hookimpl
 def after_save(database, document, revision, principal):
-    """Inside the save's transaction: a view is never behind its documents."""
+    """Inside the save's transaction: the journal notes the save, so a view is never behind it."""
     catalog.update_document(database, document)
+
+
+@implementer(IChangesConsumer)
+class ApplyJournal:
+    """After every commit, move the rows of the new journal entries into the indexes (``views.journal``)."""
+
+    name = "views-journal"
+    batch_size = journal.APPLY_BATCH
+
+    def wants(self, database) -> bool:
+        """True if there are entries to apply; the worker is then fed from the first of them.
+
+        The feed keeps a document's latest change only, so its changes and the journal's
+        entries do not pair up: the worker's checkpoint is set to the journal's mark instead.
+        """
+        mark = journal.unapplied_from(catalog.catalog_of(database))
+        if mark is None:
+            return False
+        table = checkpoints(database)
+        if table.get(self.name, 0) != mark:
+            table[self.name] = mark
+        return True
+
+    def process(self, database, changes) -> None:
+        journal.apply(catalog.catalog_of(database), self.batch_size)
 
 
 @implementer(IScheduledTask)
@@ -72,6 +98,11 @@ class RefreshTimeViews:
             for name, view in catalog.definitions(database).items():
                 if view.uses_time and name not in builds:
                     catalog.schedule_build(database, name, datetime.fromtimestamp(now, UTC))
+
+
+@hookimpl
+def register_changes_consumers(settings):
+    return [ApplyJournal()]
 
 
 @hookimpl

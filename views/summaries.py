@@ -45,9 +45,10 @@ class _Chunk(Persistent):
         self.entries = marshal.loads(state)
 
 
-def summary_of(document) -> tuple:
-    """What a view may read of ``document`` now, as plain data."""
-    current = document.current()
+def summary_of(document, revision=None) -> tuple:
+    """What a view may read of ``document`` now, or at ``revision`` (as ``views.index.state_of``),
+    as plain data."""
+    current = revision if revision is not None else document.current()
     return (document.unid, current.rev, document.created, current.timestamp, current.parent_unid,
             current.deleted, tuple(sorted(document.readers)) if document.readers else None,
             len(document.tree) > 1 and bool(document.conflicts()),

@@ -1,9 +1,12 @@
 """Fixtures of the full-text tests: the indexer run to the end, as the worker would."""
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from core.worker import Worker
+from views.fulltext.helper import HelperFailed
 
 SEARCH = "/api/databases/documents/search"
 
@@ -16,9 +19,19 @@ class Indexer:
 
     def __call__(self) -> None:
         for _ in range(100):
-            if not self.worker.run_once():
+            if not self.worker.run_once() and not self._settle():
                 return
         raise AssertionError("the indexer never caught up")
+
+    def _settle(self) -> bool:
+        """Wait for the batch a helper process is applying, if any (True); a failed one is then
+        handed over again by the next round, as in the server."""
+        helpers = [consumer.helper for consumer in self.worker.consumers
+                   if getattr(consumer, "helper", None) is not None and consumer.helper.busy]
+        for helper in helpers:
+            with contextlib.suppress(HelperFailed):
+                helper.idle(timeout=60)
+        return bool(helpers)
 
     def close(self) -> None:
         self.worker.stop()

@@ -172,7 +172,7 @@ def test_reindex_of_an_unknown_database_changes_nothing(app):
 def test_small_segments_are_merged_ten_at_a_time(tmp_path):
     from whoosh import index as whoosh_index
 
-    from views.fulltext.consumer import merge_tiers
+    from views.fulltext.indexing import merge_tiers
     from views.fulltext.schema import make_schema
 
     ix = whoosh_index.create_in(str(tmp_path), make_schema())

@@ -19,8 +19,8 @@ from tqdm import tqdm
 from core.root import server_root
 from core.storage import connection_scope
 from views.fulltext.bulk import BulkWriter
-from views.fulltext.consumer import fields_of
 from views.fulltext.index import Checkpoint, fulltext_dir, store_at
+from views.fulltext.indexing import fields_of
 
 BATCH = 1000
 

@@ -16,6 +16,7 @@ import io
 import logging
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
@@ -140,15 +141,39 @@ def text_of(name: str, content_type: str, length: int, read: Callable[[], bytes]
     return ""
 
 
-def attachment_texts(revision) -> list[str]:
-    """The text of every attachment of ``revision`` that can be read."""
+@dataclass(frozen=True)
+class AttachedFile:
+    """An attachment to read, by the path of its committed blob file: blob files never change
+    once committed, so another process (the indexer's helper) may read it after the worker's
+    transaction has ended."""
+
+    name: str
+    content_type: str
+    length: int
+    path: str
+
+
+def files_to_read(revision) -> list[AttachedFile]:
+    """The attachments of ``revision`` whose type we read, in name order (nothing is read yet)."""
+    return [AttachedFile(name, attachment.content_type, attachment.length, attachment.committed_path())
+            for name, attachment in sorted(revision.attachments.items())
+            if reader_for(name, attachment.content_type) is not None]
+
+
+def file_texts(files: list[AttachedFile]) -> list[str]:
+    """The text of every file that can be read."""
     texts = []
-    for name, attachment in sorted(revision.attachments.items()):
-        def read(attachment=attachment) -> bytes:
-            with attachment.open() as stream:
+    for attached in files:
+        def read(path=attached.path) -> bytes:
+            with open(path, "rb") as stream:
                 return stream.read(MAX_FILE_BYTES + 1)
 
-        text = text_of(name, attachment.content_type, attachment.length, read)
+        text = text_of(attached.name, attached.content_type, attached.length, read)
         if text:
             texts.append(text)
     return texts
+
+
+def attachment_texts(revision) -> list[str]:
+    """The text of every attachment of ``revision`` that can be read."""
+    return file_texts(files_to_read(revision))

@@ -171,8 +171,9 @@ def item_text(revision) -> str:
     return "\n".join(text for _, _, text in _item_texts(revision.items))
 
 
-def document_fields(document, attachment_texts: list[str]) -> dict[str, object]:
-    """The fields of the current revision of ``document`` (a live one)."""
+def item_fields(document) -> dict[str, object]:
+    """The fields of the current revision of ``document`` (a live one), but for the text of its
+    attachments, which ``with_attachment_texts`` adds (the indexer's helper process reads it)."""
     revision = document.current()
     parts: list[str] = []
     keywords: list[tuple[str, str]] = []
@@ -188,10 +189,22 @@ def document_fields(document, attachment_texts: list[str]) -> dict[str, object]:
                              + key.encode("utf-8").translate(None, SORT_START + SORT_SEPARATOR))
     out: dict[str, object] = {
         "unid": document.unid, "readers": readers_term(document.readers),
-        "text": "\n".join(parts + attachment_texts), ITEMS: keywords, SORTS: b"".join(sorts),
+        "text": "\n".join(parts), ITEMS: keywords, SORTS: b"".join(sorts),
         "created": _microseconds(document.created), "modified": _microseconds(revision.timestamp)}
     if revision.attachments:
         out["files"] = ",".join(sorted(revision.attachments))
-    if attachment_texts:
-        out["attached"] = "\n".join(attachment_texts)
     return out
+
+
+def with_attachment_texts(fields: dict[str, object], attachment_texts: list[str]) -> dict[str, object]:
+    """``item_fields``' fields with the attachments' text added to ``text`` and kept in ``attached``."""
+    if not attachment_texts:
+        return fields
+    attached = "\n".join(attachment_texts)
+    items = fields["text"]
+    return {**fields, "text": f"{items}\n{attached}" if items else attached, "attached": attached}
+
+
+def document_fields(document, attachment_texts: list[str]) -> dict[str, object]:
+    """The fields of the current revision of ``document`` (a live one)."""
+    return with_attachment_texts(item_fields(document), attachment_texts)
