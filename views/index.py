@@ -199,7 +199,8 @@ class ViewIndex(Persistent):
             if row == was:
                 continue
             tree.insert(key, row)
-            if top and self.totals is not None and new.readers is not None:
+            if (top and self.totals is not None and new.readers is not None
+                    and self.totals(row) != self.totals(was)):
                 self.restricted[new.readers].insert(key, self.totals(row))
             if top:
                 for i, old_key, new_key in zip(definition.resorted, previous.resort_keys, resort_keys,
