@@ -34,6 +34,14 @@ def checkpoints(database) -> OOBTree:
     return table
 
 
+def resume_from(database, name: str, seq: int) -> None:
+    """Set consumer ``name``'s checkpoint to ``seq``: for a consumer whose own state (an index on
+    disk, a journal's mark) says where it stands, so the worker feeds it from there."""
+    table = checkpoints(database)
+    if table.get(name, 0) != seq:
+        table[name] = seq
+
+
 class Worker:
     def __init__(self, db, pm, settings) -> None:
         self.db = db

@@ -29,13 +29,11 @@ caught up every change up to its last entry (``ViewIndex.through``).
 """
 from __future__ import annotations
 
-import marshal
-
 from BTrees.LOBTree import LOBTree
 from persistent import Persistent
 
 from views.index import State
-from views.ordered import MARSHAL_VERSION
+from views.ordered import Marshalled
 from views.summaries import state_from
 
 APPLY_BATCH = 1000  # entries the worker applies in one transaction
@@ -45,18 +43,14 @@ APPLY_BATCH = 1000  # entries the worker applies in one transaction
 MAX_WAITING = 20_000
 
 
-class _Entry(Persistent):
+class _Entry(Marshalled):
     """One save: the summaries of the document's state before it (None: no rows) and after."""
+
+    FIELDS = ("old", "new")
 
     def __init__(self, old: tuple | None, new: tuple) -> None:
         self.old = old
         self.new = new
-
-    def __getstate__(self) -> bytes:
-        return marshal.dumps((self.old, self.new), MARSHAL_VERSION)
-
-    def __setstate__(self, state: bytes) -> None:
-        self.old, self.new = marshal.loads(state)
 
 
 class Journal(Persistent):

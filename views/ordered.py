@@ -39,35 +39,41 @@ LEAF_SIZE = 24  # entries per leaf, at most: a save rewrites one leaf per view i
 BRANCH_SIZE = 256
 
 
-class _Leaf(Persistent):
-    """Sorted keys and their values; stored as one ``marshal`` string (see the module's note)."""
+class Marshalled(Persistent):
+    """A persistent object of plain data, stored as one ``marshal`` string of its ``FIELDS``
+    (see the module's note)."""
+
+    FIELDS: tuple[str, ...] = ()
+
+    def __getstate__(self) -> bytes:
+        return marshal.dumps(tuple(getattr(self, name) for name in self.FIELDS), MARSHAL_VERSION)
+
+    def __setstate__(self, state: bytes) -> None:
+        for name, value in zip(self.FIELDS, marshal.loads(state), strict=True):
+            setattr(self, name, value)
+
+
+class _Leaf(Marshalled):
+    """Sorted keys and their values."""
+
+    FIELDS = ("keys", "values")
 
     def __init__(self, keys: list | None = None, values: list | None = None) -> None:
         self.keys = keys or []
         self.values = values or []
 
-    def __getstate__(self) -> bytes:
-        return marshal.dumps((self.keys, self.values), MARSHAL_VERSION)
-
-    def __setstate__(self, state: bytes) -> None:
-        self.keys, self.values = marshal.loads(state)
-
     def size(self) -> int:
         return len(self.keys)
 
 
-class _Counts(Persistent):
+class _Counts(Marshalled):
     """How many entries lie under each child of one branch, and their sums (change on every insert)."""
+
+    FIELDS = ("values", "sums")
 
     def __init__(self, values: list[int], sums: list[list] | None = None) -> None:
         self.values = values
         self.sums = sums
-
-    def __getstate__(self) -> bytes:
-        return marshal.dumps((self.values, self.sums), MARSHAL_VERSION)
-
-    def __setstate__(self, state: bytes) -> None:
-        self.values, self.sums = marshal.loads(state)
 
 
 class Measure:

@@ -12,7 +12,7 @@ from zope.interface import implementer
 
 from core.interfaces import IChangesConsumer, IScheduledTask
 from core.plugins import hookimpl
-from core.worker import checkpoints
+from core.worker import resume_from
 from views import catalog, journal
 
 
@@ -43,9 +43,7 @@ class ApplyJournal:
         mark = journal.unapplied_from(catalog.catalog_of(database))
         if mark is None:
             return False
-        table = checkpoints(database)
-        if table.get(self.name, 0) != mark:
-            table[self.name] = mark
+        resume_from(database, self.name, mark)
         return True
 
     def process(self, database, changes) -> None:

@@ -30,7 +30,7 @@ import socket
 from zope.interface import implementer
 
 from core.interfaces import IClosingConsumer
-from core.worker import checkpoints
+from core.worker import resume_from
 from views.fulltext.helper import IndexHelper
 from views.fulltext.index import IndexStore
 from views.fulltext.indexing import gather, index_changes
@@ -57,10 +57,7 @@ class FullTextIndexer:
         if generation is None:
             generation = self.store.start(database.name, complete=database.last_seq() == 0)
             log.info("full text: building the index of %s from the beginning", database.name)
-        mine = generation.checkpoint().seq
-        table = checkpoints(database)
-        if table.get(self.name, 0) != mine:
-            table[self.name] = mine
+        resume_from(database, self.name, generation.checkpoint().seq)
         return True
 
     def process(self, database, changes) -> None:
