@@ -11,6 +11,7 @@ import pyramid_tm
 from pyramid.config import Configurator
 from pyramid.events import NewResponse
 from pyramid.renderers import JSON
+from pyramid.tweens import INGRESS
 from pyramid_retry import IBeforeRetry
 
 from core.audit import AuditLog
@@ -24,12 +25,14 @@ from core.groupcommit import (
 )
 from core.headers import add_security_headers
 from core.plugins import hookimpl, make_plugin_manager
-from core.security import DomusSecurityPolicy, VerifiedPasswords
+from core.security import DomusSecurityPolicy, VerifiedPasswords, refuse_failed_credentials
 from core.sessions import SessionCSRFPolicy, cookie_authenticated, session_csrf_token
 from core.settings import parse_settings
 from core.storage import open_db, request_connection, request_root
 from core.templates import load_templates
 from core.throttle import Limits, LoginThrottle
+from core.waiting import waiting_slots
+from core.wire import text_safe_response
 from core.writes import Writer
 
 __version__ = "0.1.0"
@@ -55,11 +58,14 @@ def _transaction_manager(request):
 
 
 def login_throttle(settings) -> LoginThrottle:
-    """The lock-out rules from the settings: accounts strict, addresses lenient."""
+    """The lock-out rules from the settings: a name+address pair strict, an address lenient,
+    a name over all addresses only slowed (see ``core.throttle``)."""
     free, seconds = settings["domus.login_free_failures"], settings["domus.lockout_minutes"] * 60
     return LoginThrottle(
         Limits(free, settings["domus.lockout_failures"], seconds),
         Limits(free * 10, settings["domus.address_lockout_failures"], seconds),
+        Limits(settings["domus.account_slowdown_failures"], None, seconds,
+               settings["domus.account_max_delay_seconds"]),
     )
 
 
@@ -81,6 +87,7 @@ def includeme(config) -> None:
     registry.templates = load_templates(registry.pm)
     registry.notifier = ChangeNotifier()
     registry.pm.register(registry.notifier, name="core.changes.notifier")
+    registry.waiting = waiting_slots(settings)
     registry.audit = AuditLog(settings["domus.audit_log"])
     config.set_security_policy(DomusSecurityPolicy(
         VerifiedPasswords(settings["domus.auth_cache_seconds"]),
@@ -88,6 +95,7 @@ def includeme(config) -> None:
         registry.audit,
         settings,
     ))
+    config.add_view_deriver(refuse_failed_credentials, under="INGRESS", over="secured_view")
     config.set_csrf_storage_policy(SessionCSRFPolicy())
     config.set_default_csrf_options(require_csrf=True, callback=cookie_authenticated)
     config.add_subscriber(add_security_headers, NewResponse)
@@ -96,6 +104,8 @@ def includeme(config) -> None:
     config.add_request_method(_request_writer, "writer", reify=True)
     config.add_request_method(session_csrf_token, "session_csrf_token")
     config.add_tween("core.groupcommit.group_commit_tween_factory", over="pyramid_tm.tm_tween_factory")
+    config.add_tween("core.wire.valid_text_tween_factory", under=INGRESS)
+    config.set_response_factory(text_safe_response)
     config.add_subscriber(back_off_before_retry, IBeforeRetry)
     config.include("core.api")
 

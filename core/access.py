@@ -2,7 +2,8 @@
 
 Every read path — document, listings, responses, history, attachments, the
 changes feed, and the views, search, replication and UI built on them — asks
-``may_read``; every write asks ``may_write``, ``may_create`` or ``may_delete``.
+``may_read``, and ``may_read_revision`` for a revision other than the current
+one; every write asks ``may_write``, ``may_create`` or ``may_delete``.
 The answer combines the database ACL (``core.acl``: level, roles, flags) with
 the document's Readers and Authors items (``core.readers``), under the limits
 of the caller's credential (a token bound to one database, or read-only).
@@ -36,6 +37,7 @@ from core.acl import (
     fold,
 )
 from core.identity import DIRECTORY
+from core.readers import revision_readers
 
 OPEN = "open"  # see that the database exists and what one may do in it
 READ = "read"
@@ -100,6 +102,22 @@ def may_read(principal, database, document=None) -> bool:
     if viewer.access.level < READER:
         return False
     return document is None or viewer.may_see(document.readers)
+
+
+def may_read_revision(principal, database, document, revision) -> bool:
+    """May ``principal`` read ``revision`` of ``document``: the current Readers *and* its own?
+
+    Every path that serves a revision other than the current one (history,
+    ``?rev=``, ``open_revs``, ``_bulk_get``, old attachments, conflicts) asks
+    this, so text an edit removed stays behind the Readers it was saved with.
+    The current revision's lists are the document's own (``may_read``); a
+    deletion stub has no items, so it is readable when the document is.
+    """
+    if not may_read(principal, database, document):
+        return False
+    if revision.rev == document.winner:
+        return True
+    return _viewer(principal, database).may_see(revision_readers(database.design, revision))
 
 
 def readable_filter(principal, database):

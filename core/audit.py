@@ -19,8 +19,9 @@ from core.writes import utc_now
 
 EVENTS = (
     "login.succeeded", "login.failed", "login.throttled", "login.locked",
-    "logout", "session.rejected", "token.created", "token.revoked", "token.rejected",
-    "acl.changed",
+    "logout", "session.rejected", "session.revoked", "token.created", "token.revoked",
+    "token.rejected",
+    "acl.changed", "replication.refused",
 )
 
 

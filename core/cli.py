@@ -98,8 +98,10 @@ def cmd_serve(args, env: Environment) -> int:
     app = make_app(env.settings, zodb=env.open_db())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"Domus serving on http://{args.host}:{args.port}", flush=True)
+    # Each waiting slot (core.waiting) has a thread of its own: longpolls never take these.
+    threads = args.threads + env.settings["domus.max_waiting_requests"]
     try:
-        serve(app, host=args.host, port=args.port, threads=args.threads, ident="Domus",
+        serve(app, host=args.host, port=args.port, threads=threads, ident="Domus",
               connection_limit=1000, channel_timeout=120, backlog=1024)
     finally:
         shutdown(app.registry)
@@ -151,7 +153,8 @@ def cmd_import(args, env: Environment) -> int:
 def cmd_check(args, env: Environment) -> int:
     from core.check import check_storage
 
-    problems = check_storage(env.open_db(), lambda line: print(line))
+    repair = {"pm": env.pm, "quarantine_dir": Path(env.settings["domus.var_dir"]) / "quarantine"}
+    problems = check_storage(env.open_db(), lambda line: print(line), **(repair if args.repair else {}))
     for problem in problems:
         print(f"PROBLEM: {problem}")
     print("ok" if not problems else f"{len(problems)} problem(s)")
@@ -181,7 +184,8 @@ def build_parser(pm) -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=6543)
     serve.add_argument("--threads", type=int, default=8,
-                       help="request threads (a longpoll request holds one while it waits)")
+                       help="threads for ordinary requests; domus.max_waiting_requests more are "
+                            "added for longpoll requests, which hold one while they wait")
     serve.add_argument("--no-worker", action="store_true", help="do not run the background worker")
     serve.set_defaults(func=cmd_serve)
 
@@ -210,7 +214,10 @@ def build_parser(pm) -> argparse.ArgumentParser:
     imp.add_argument("--name", help="import under another database name")
     imp.set_defaults(func=cmd_import)
 
-    sub.add_parser("check", help="check the storage's consistency").set_defaults(func=cmd_check)
+    check = sub.add_parser("check", help="check the storage's consistency")
+    check.add_argument("--repair", action="store_true",
+                       help="mend text that is not valid Unicode (see docs/operations.md)")
+    check.set_defaults(func=cmd_check)
     sub.add_parser("plugins", help="list loaded plugins").set_defaults(func=cmd_plugins)
     pm.hook.register_commands(subparsers=sub)
     return parser

@@ -40,6 +40,12 @@ class InvalidName(DomusError):
     status, code = 400, "invalid_name"
 
 
+class InvalidText(DomusError):
+    """A name, value or parameter holds a NUL, a lone surrogate or bytes that are not UTF-8."""
+
+    status, code = 400, "invalid_text"
+
+
 class Unauthorized(DomusError):
     status, code = 401, "unauthorized"
 
@@ -52,6 +58,12 @@ class TooManyAttempts(DomusError):
     """Too many failed logins for this account or address: wait ``retry_after`` seconds."""
 
     status, code = 429, "too_many_attempts"
+
+
+class TooManyWaiting(DomusError):
+    """No slot is free for another waiting request (longpoll): ask again after ``retry_after``."""
+
+    status, code = 429, "too_many_waiting"
 
 
 class NotFound(DomusError):

@@ -67,16 +67,20 @@ def register_commands(subparsers) -> None:
 
 
 @hookspec
-def validate_document(database, document, items, previous, principal) -> list:
+def validate_document(database, document, items, previous, principal, grafted) -> list:
     """Check a document that is about to be saved.
 
-    Called inside the write's transaction, before ``before_save``, for every
-    new live revision made through the API (not for revisions received by
-    replication or import).  ``document`` carries the UNID (its tree is empty
-    for a new document), ``items`` is the new item dict (do not modify it),
-    ``previous`` the revision being edited or None for a new document.  Return a
-    list of problems ``{"item": NAME or None, "message": TEXT}``; any problem
-    from any plugin refuses the write with 422 and nothing is saved.
+    Called inside the write's transaction for every new live revision: before
+    ``before_save`` for one made through the API (``grafted`` False), and for
+    one received by replication or import (``grafted`` True), whose items are
+    fixed by its revision id: ``before_save`` does not run for it, so a plugin
+    whose ``before_save`` would change such items must refuse them here.
+    ``document`` carries the UNID (its tree is empty for a new document),
+    ``items`` is the new item dict (do not modify it), ``previous`` the revision
+    being edited (or the grafted revision's parent) or None.  Return a list of
+    problems ``{"item": NAME or None, "message": TEXT}``; any problem from any
+    plugin refuses the write (422 through the API, ``forbidden`` for that
+    document in a ``_bulk_docs`` answer) and nothing is saved.
     """
 
 

@@ -7,6 +7,8 @@ when they replicate with us; a Group document ``ListName`` and ``Members``
 (people, servers and other groups).  This built-in plugin takes the password
 out of the items before the revision is made and keeps only its argon2 hash,
 beside the document, so no read path, feed, history or replica ever shows it.
+A revision that arrives by replication or import cannot be changed (its id
+fixes its items), so one that carries a password is refused instead.
 
 Indexes beside the documents make every question the gate asks one BTree get:
 who a login name is, and which groups directly contain a name.  All names are
@@ -22,8 +24,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from BTrees.OOBTree import OOBTree, OOTreeSet
 from persistent import Persistent
 
+from core import sessions, tokens
 from core.acl import fold
 from core.plugins import hookimpl
+from core.root import root_of
 
 DIRECTORY = "directory"
 PERSON_FORM = "Person"
@@ -144,7 +148,11 @@ def _is_directory_entry(database, items) -> bool:
 
 
 @hookimpl
-def validate_document(database, document, items, previous, principal):
+def validate_document(database, document, items, previous, principal, grafted):
+    if grafted and database.name == DIRECTORY and "Password" in items:
+        # ``before_save`` would hash and strip it, but a grafted revision's items are fixed.
+        return [{"item": "Password",
+                 "message": "passwords are set through the API and never replicated"}]
     if not _is_directory_entry(database, items):
         return []
     form = items["Form"]
@@ -184,6 +192,16 @@ def before_save(database, document, items, previous, principal):
     password = items.pop("Password")
     if items.get("Form") in _LOGIN_FORMS and password:
         identity_state(database).credentials[document.unid] = hash_password(password)
+        _end_credentials(database, items)
+
+
+def _end_credentials(database, items) -> None:
+    """A new password ends every session and API token of the login, so one who knew the
+    old password (or held a copied cookie or token) is out at once."""
+    name, root = _entry_name(items), root_of(database)
+    if name is not None and root is not None:
+        sessions.end_sessions(root, name)
+        tokens.revoke_tokens_of(root, name)
 
 
 @hookimpl

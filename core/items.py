@@ -3,7 +3,7 @@
 Items are schemaless JSON; forms add types later.  This module refuses what
 could never be stored or replicated faithfully: reserved names (``@``, ``_``,
 ``$`` belong to the system), non-JSON values, NaN, nesting deep enough to
-exhaust the stack.
+exhaust the stack, text that is not valid Unicode (``core.text``).
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 
 from core.exceptions import InvalidItem
+from core.text import check_text, scrub
 
 RESERVED_PREFIXES = ("@", "_", "$")
 METADATA_KEYS = frozenset(
@@ -32,6 +33,7 @@ def check_item_name(name: object) -> str:
         return name  # type: ignore[return-value]
     if not isinstance(name, str) or not name:
         raise InvalidItem(f"item names must be non-empty strings, got {name!r}")
+    check_text(name, f"item name {scrub(name)[:40]!r}")
     if name.startswith(RESERVED_PREFIXES):
         raise InvalidItem(
             f"item name {name!r} is reserved: names beginning with @, _ or $ belong to the system",
@@ -39,9 +41,9 @@ def check_item_name(name: object) -> str:
         )
     if not _NAME.match(name):
         raise InvalidItem(
-            f"item name {name!r} must start with a letter and hold only letters, digits, "
+            f"item name {name[:40]!r} must start with a letter and hold only letters, digits, "
             "'_', '.', '-' (at most 128 characters)",
-            item=name,
+            item=name[:128],
         )
     if len(_checked_names) < 10000:
         _checked_names.add(name)
@@ -51,7 +53,10 @@ def check_item_name(name: object) -> str:
 def _check_value(name: str, value: object, depth: int) -> None:
     if depth > MAX_DEPTH:
         raise InvalidItem(f"item {name!r} nests deeper than {MAX_DEPTH} levels", item=name)
-    if value is None or isinstance(value, (str, bool, int)):
+    if isinstance(value, str):
+        check_text(value, f"item {name!r}")
+        return
+    if value is None or isinstance(value, (bool, int)):
         return
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -65,6 +70,7 @@ def _check_value(name: str, value: object, depth: int) -> None:
         for key, element in value.items():
             if not isinstance(key, str):
                 raise InvalidItem(f"item {name!r} has a non-string key", item=name)
+            check_text(key, f"a key in item {name!r}")
             _check_value(name, element, depth + 1)
         return
     raise InvalidItem(f"item {name!r} holds a {type(value).__name__}, not a JSON value", item=name)

@@ -21,6 +21,7 @@ class Principal:
     kind: str = "person"  # or "server"
     names: frozenset[str] = frozenset()
     token_id: str | None = None
+    session_id: str | None = None  # the web session this request came with
     token_database: str | None = None
     read_only: bool = False
     access_cache: dict = field(default_factory=dict, repr=False)

@@ -59,6 +59,20 @@ def access_lists(design: Mapping, items: Mapping) -> tuple[frozenset[str] | None
     return (frozenset(readers | authors) if readers else None), frozenset(authors)
 
 
+def revision_readers(design: Mapping, revision) -> frozenset[str] | None:
+    """Who may see ``revision`` by its own Readers and Authors items (None: every reader).
+
+    An older revision keeps the Readers it was saved with, so text an edit
+    removed stays behind them.  The answer is memoised on the loaded revision
+    (revisions never change) for as long as the design is the same object: a
+    design change replaces ``database.design`` and so recomputes it.
+    """
+    cached = getattr(revision, "_v_readers", None)
+    if cached is None or cached[0] is not design:
+        cached = revision._v_readers = (design, access_lists(design, revision.items)[0])
+    return cached[1]
+
+
 def _unknown_names(database, named: dict[str, set[str]]) -> list[dict[str, str]]:
     from core.identity import DIRECTORY, is_known_name
     from core.root import root_of

@@ -10,6 +10,12 @@ of name, password and stored hash, so a changed password is never served
 from the cache); otherwise every Basic request would pay argon2's deliberate
 slowness.  Failures are counted by ``core.throttle`` and every real check,
 refusal and lock-out goes to the audit log.
+
+Credentials that do not verify are never quietly taken for an anonymous
+caller: the policy notes the failure and ``refuse_failed_credentials``, a
+view deriver, answers ``401`` on every view, open ones included.  Views that
+log in (their password comes in the body) say ``logs_in=True``: a stale
+cookie must not stop a new login.
 """
 from __future__ import annotations
 
@@ -20,12 +26,23 @@ import threading
 import time
 from datetime import UTC, datetime
 
+from pyramid.interfaces import ISecurityPolicy
 from pyramid.security import Allowed, Denied
+from pyramid.static import static_view
 from webob.cookies import make_cookie
 
 from core import access, identity, sessions, tokens
-from core.exceptions import TooManyAttempts
+from core.exceptions import TooManyAttempts, Unauthorized
 from core.principal import Principal
+
+#: Where the policy notes, per request, which presented credential did not verify.
+FAILED = "domus.failed_credentials"
+_REFUSALS = {
+    "basic": "the user name or password is wrong",
+    "bearer": "the API token is unknown, expired or revoked",
+    "session": "the session has ended (logged out, expired, revoked or the password changed): "
+               "log in again",
+}
 
 
 def now_utc() -> datetime:
@@ -96,7 +113,6 @@ class DomusSecurityPolicy:
         self.throttle = throttle
         self.audit = audit
         self.session_hours = settings["domus.session_hours"]
-        self.secure_cookie = settings["domus.secure_cookies"]
 
     # -- identity --------------------------------------------------------
     def identity(self, request) -> Principal | None:
@@ -111,10 +127,27 @@ class DomusSecurityPolicy:
         if credentials is not None:
             scheme, name, secret = credentials
             if scheme == "bearer":
-                return self._by_token(request, secret)
-            return self.check_password(request, name, secret, "basic") if name else None
-        cookie = request.cookies.get(sessions.COOKIE)
-        return self._by_session(request, cookie) if cookie else None
+                principal = self._by_token(request, secret)
+            else:
+                principal = self.check_password(request, name, secret, "basic") if name else None
+        else:
+            scheme, cookie = "session", request.cookies.get(sessions.COOKIE)
+            if not cookie:
+                return None
+            principal = self._by_session(request, cookie)
+        if principal is None:
+            request.environ[FAILED] = scheme
+        return principal
+
+    def refusal_headers(self, request, scheme: str) -> list[tuple[str, str]]:
+        """What a 401 for a failed credential says: a challenge for API clients, and for a
+        browser's dead session no challenge (it would pop up a password dialog) but an
+        order to drop the cookie."""
+        if scheme == "session":
+            return self._cookie(request, "", 0)
+        realm = 'realm="Domus"'
+        return [("WWW-Authenticate",
+                 f'Bearer {realm}, error="invalid_token"' if scheme == "bearer" else f"Basic {realm}")]
 
     def check_password(self, request, login: str, password: str, via: str) -> Principal | None:
         """The Principal for a correct login and password, else None (counted, audited)."""
@@ -134,6 +167,7 @@ class DomusSecurityPolicy:
         key = VerifiedPasswords.key(login, password, stored or "")
         if stored and key in self.verified:
             return principal
+        time.sleep(self.throttle.slowdown_seconds(login))  # a name failing from many addresses
         if not stored:
             identity.spend_like_a_check(password)
         if not stored or not identity.password_matches(stored, password):
@@ -162,7 +196,8 @@ class DomusSecurityPolicy:
     def _by_session(self, request, cookie: str) -> Principal | None:
         root = request.root_object
         session = sessions.find_session(root, cookie, now_utc())
-        principal = principal_for(root, session.user, "session") if session else None
+        principal = principal_for(root, session.user, "session",
+                                  session_id=sessions.session_id_of(cookie)) if session else None
         if principal is None:
             self.audit.record("session.rejected", None, request.client_addr)
             return None
@@ -180,11 +215,9 @@ class DomusSecurityPolicy:
 
     # -- sessions --------------------------------------------------------
     def _cookie(self, request, value: str, max_age: int) -> list[tuple[str, str]]:
-        secure = self.secure_cookie == "true" or (
-            self.secure_cookie == "auto" and request.scheme == "https"
-        )
-        cookie = make_cookie(sessions.COOKIE, value, max_age=max_age, path="/", secure=secure,
-                             httponly=True, samesite="Lax")
+        cookie = make_cookie(sessions.COOKIE, value, max_age=max_age, path="/",
+                             secure=sessions.cookies_are_secure(request), httponly=True,
+                             samesite="Lax")
         return [("Set-Cookie", cookie)]
 
     def remember(self, request, userid: str, principal: Principal | None = None, **kw):
@@ -203,3 +236,33 @@ class DomusSecurityPolicy:
             if session is not None:
                 self.audit.record("logout", session.user, request.client_addr)
         return self._cookie(request, "", 0)
+
+
+def refuse_failed_credentials(view, info):
+    """View deriver: credentials that do not verify are a 401 on every view, open ones too.
+
+    Without it a wrong password, a revoked token or an ended session would be
+    served as an anonymous caller wherever anonymous callers may go (``/api``,
+    public pages), hiding the failure from the client.  Exception views are
+    left alone (they run after the refusal), and so are static assets, which
+    show nothing of anyone's and should cost no database work.
+    """
+    if (info.exception_only or info.options.get("logs_in")
+            or isinstance(info.original_view, static_view)):
+        return view
+
+    def authenticated_view(context, request):
+        if getattr(request, "exception", None) is None:
+            request.identity  # noqa: B018 - authenticating notes a failure
+            scheme = request.environ.get(FAILED)
+            if scheme is not None:
+                headers = request.registry.getUtility(ISecurityPolicy).refusal_headers(request, scheme)
+                request.add_response_callback(
+                    lambda _request, response: response.headerlist.extend(headers))
+                raise Unauthorized(_REFUSALS[scheme])
+        return view(context, request)
+
+    return authenticated_view
+
+
+refuse_failed_credentials.options = ("logs_in",)

@@ -13,6 +13,9 @@ header or ``csrf_token`` form field); Pyramid's CSRF machinery checks it.
 
 Sessions last ``domus.session_hours`` from login; reading requests never
 write, so there is no sliding expiry.  The worker purges expired records.
+A new password ends its user's sessions (``end_sessions``), and the
+Managers of the Directory list and end anyone's: the session id is what they
+see, never the secret.
 """
 from __future__ import annotations
 
@@ -25,6 +28,8 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from pyramid.interfaces import ICSRFStoragePolicy
 from zope.interface import implementer
+
+from core.acl import fold
 
 COOKIE = "domus_session"
 _ENVIRON_KEY = "domus.csrf_token"
@@ -43,6 +48,12 @@ class Session(Persistent):
         self.created = created
         self.expires = created + timedelta(hours=hours)
         self.address = address
+
+
+def cookies_are_secure(request) -> bool:
+    """Mark login cookies ``Secure``?  ``domus.secure_cookies``: true, false, or auto (over HTTPS)."""
+    setting = request.registry.settings["domus.secure_cookies"]
+    return setting == "true" or (setting == "auto" and request.scheme == "https")
 
 
 def sessions_of(root) -> OOBTree:
@@ -65,6 +76,46 @@ def _split(cookie: str) -> tuple[str, str] | None:
     if not sep or len(session_id) != 32 or not secret or len(secret) > 128:
         return None
     return session_id, secret
+
+
+def session_id_of(cookie: str) -> str | None:
+    """The id part of a cookie (safe to show and log), or None if it is not one of ours."""
+    parts = _split(cookie)
+    return parts[0] if parts else None
+
+
+def describe(session_id: str, session: Session) -> dict[str, object]:
+    """What an administrator may see of a session: never its secret or its hash."""
+    return {"id": session_id, "user": session.user, "created": _iso(session.created),
+            "expires": _iso(session.expires), "address": session.address}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def sessions_of_user(root, user: str, now: datetime) -> list[tuple[str, Session]]:
+    """The live sessions of ``user`` (any case), oldest first."""
+    folded = fold(user)
+    found = [(sid, session) for sid, session in sessions_of(root).items()
+             if fold(session.user) == folded and session.expires > now]
+    return sorted(found, key=lambda pair: pair[1].created)
+
+
+def end_session(root, session_id: str) -> Session | None:
+    """End one session by its id (an administrator's revocation); returns it if there was one."""
+    return sessions_of(root).pop(session_id, None) if isinstance(session_id, str) else None
+
+
+def end_sessions(root, user: str, keep: str | None = None) -> list[str]:
+    """End every session of ``user`` but ``keep``; returns the ids ended."""
+    folded = fold(user)
+    sessions = sessions_of(root)
+    ended = [sid for sid, session in sessions.items()
+             if fold(session.user) == folded and sid != keep]
+    for session_id in ended:
+        del sessions[session_id]
+    return ended
 
 
 def find_session(root, cookie: str, now: datetime) -> Session | None:

@@ -81,13 +81,42 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("domus.max_attachment_bytes", "268435456", _positive_int,
             "Largest attachment accepted (bytes); larger gets 413."),
     Setting("domus.max_bulk_documents", "10000", _positive_int,
-            "Most documents one bulk POST may carry."),
+            "Most documents one bulk POST may carry (the API's and replication's _bulk_docs); "
+            "more gets 413."),
+    Setting("domus.max_bulk_get_entries", "10000", _positive_int,
+            "Most entries one replication _bulk_get may ask for; more gets 413."),
+    Setting("domus.max_revs_diff_revisions", "100000", _positive_int,
+            "Most document ids and revisions, counted together, one replication _revs_diff may "
+            "name; more gets 413."),
+    Setting("domus.max_all_docs_keys", "10000", _positive_int,
+            "Most keys one replication _all_docs may name (GET keys= or POST keys); more gets 413."),
+    Setting("domus.max_answer_bytes", "67108864", _positive_int,
+            "Most bytes one replication answer may hold (_bulk_get, _all_docs with include_docs; "
+            "files inline in base64 count), weighed before it is built; more gets 413, and a "
+            "replicator asks in smaller batches."),
+    Setting("domus.max_local_bytes", "65536", _positive_int,
+            "Largest _local replication checkpoint (bytes of JSON); larger gets 413."),
+    Setting("domus.max_local_documents", "1000", _positive_int,
+            "Most _local replication checkpoints one identity keeps in one database; more get 413."),
     Setting("domus.page_size", "100", _positive_int,
             "Rows per page when a listing does not say how many."),
     Setting("domus.max_page_size", "1000", _positive_int,
             "Most rows one listing request may ask for."),
     Setting("domus.longpoll_max_seconds", "60", _positive_float,
             "Longest wait of a feed=longpoll changes request."),
+    Setting("domus.max_waiting_requests", "8", _positive_int,
+            "Most requests that wait at once (feed=longpoll changes); domus serve adds this many "
+            "threads to --threads, so waiting never takes an ordinary request's thread. More get "
+            "429 too_many_waiting with Retry-After. See docs/security.md."),
+    Setting("domus.max_waiting_per_user", "2", _positive_int,
+            "Most waiting requests (feed=longpoll changes) of one user at once; more get 429."),
+    Setting("domus.search_max_patterns", "8", _positive_int,
+            "Most wildcard, prefix, fuzzy and range terms in one full-text query; more get 400."),
+    Setting("domus.search_max_expansion", "2000", _positive_int,
+            "Most index words all the patterns of one full-text query may stand for together "
+            "(each one at most 1000); more get 400."),
+    Setting("domus.search_max_seconds", "2.0", _positive_float,
+            "Longest time one full-text query may take to find its hits; longer gets 400."),
     Setting("domus.worker", "false", _bool,
             "Run the background worker (changes consumers, scheduled tasks) in this process."),
     Setting("domus.worker_poll_seconds", "1.0", _positive_float,
@@ -110,15 +139,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("domus.audit_log", "", _text,
             "File of the audit log (JSON lines). Empty means audit.log in the data folder."),
     Setting("domus.login_free_failures", "3", _positive_int,
-            "Failed logins of one account or address before each new attempt must wait "
-            "(1 s, then 2, 4, … up to a minute)."),
+            "Failed logins of one name from one client address before each new attempt of that "
+            "pair must wait (1 s, then 2, 4, … up to a minute); an address over all names gets "
+            "ten times as many."),
     Setting("domus.lockout_failures", "10", _positive_int,
-            "Failed logins of one account that lock it out for domus.lockout_minutes."),
+            "Failed logins of one name from one client address that lock that pair (not the "
+            "account: other addresses still log in) out for domus.lockout_minutes."),
+    Setting("domus.account_slowdown_failures", "20", _positive_int,
+            "Failed logins of one name from all addresses after which every check of that name "
+            "is delayed (1 s, 2, 4, … up to domus.account_max_delay_seconds), never refused."),
+    Setting("domus.account_max_delay_seconds", "4", _positive_float,
+            "Longest delay of a login check for a name that fails from many addresses."),
     Setting("domus.address_lockout_failures", "100", _positive_int,
             "Failed logins from one client address that lock the address out; higher than "
             "the account's because a whole office may share one address."),
     Setting("domus.lockout_minutes", "15", _positive_float,
-            "How long a locked account or address is refused."),
+            "How long a locked name+address pair or address is refused, and how long a quiet "
+            "name, pair or address keeps its count of failures."),
     Setting("domus.retry_attempts", "20", _positive_int,
             "How many times a request that met a ZODB write conflict is run again."),
     Setting("domus.group_commit_max", "64", _positive_int,

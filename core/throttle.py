@@ -1,12 +1,23 @@
-"""Slowing down and locking out password guessing, per account and per address.
+"""Slowing down and locking out password guessing, counted per name and address together.
 
-The first few failures cost nothing; after that each new attempt must wait
-twice as long as the one before (up to a minute), and after
-``lock_failures`` failures the key is locked for ``lock_seconds``.  Accounts
-and client addresses are counted separately: an address has a far higher
-limit because a whole district office may sit behind one.  While a key must
-wait, the password is not even checked, so a locked account cannot be
-guessed faster by asking more often.
+Following OWASP's advice, a lock must never let a stranger keep the rightful
+user out, so three counts are kept:
+
+- **name + address** (the pair): the first few failures cost nothing; after
+  that each new attempt of that pair must wait twice as long as the one
+  before (up to a minute), and after ``lock_failures`` failures the pair is
+  locked for ``lock_seconds``, even for the right password.  Another address
+  trying the same name is not touched.
+- **address**, over every name it tries: the same rules with far higher
+  limits (a whole district office may sit behind one address), so an address
+  spraying many names is slowed and then locked.
+- **name**, over every address: never locked, never refused; once many
+  failures arrived from anywhere, each check of that name is *delayed* by a
+  few seconds at most, so a botnet guesses slowly while the administrator at
+  their own desk still gets in.
+
+While a pair or an address must wait, the password is not even checked, so
+a locked pair cannot be guessed faster by asking more often.
 
 The counters live in the server process's memory: a failed login is never a
 database write that an attacker could use to load the storage, and a restart
@@ -28,48 +39,53 @@ class _Record:
 
 @dataclass(frozen=True)
 class Limits:
+    """After ``free_failures`` each attempt waits 1 s, 2 s, 4 s … up to ``max_delay_seconds``;
+    ``lock_failures`` (None: never) locks for ``lock_seconds``, which is also how long a quiet
+    key keeps its count."""
+
     free_failures: int = 3
-    lock_failures: int = 10
+    lock_failures: int | None = 10
     lock_seconds: float = 900.0
     max_delay_seconds: float = 60.0
 
 
 class LoginThrottle:
-    """Remembers recent failures by key (``account:NAME`` or ``address:IP``)."""
+    """Remembers recent failures by key: ``pair:NAME@IP``, ``address:IP`` and ``account:NAME``."""
 
-    def __init__(self, account: Limits, address: Limits, max_keys: int = 100_000,
+    def __init__(self, pair: Limits, address: Limits, account: Limits, max_keys: int = 100_000,
                  clock=time.monotonic) -> None:
-        self.limits = {"account": account, "address": address}
+        self.limits = {"pair": pair, "address": address, "account": account}
         self.max_keys = max_keys
         self.clock = clock
         self._records: dict[str, _Record] = {}
         self._lock = threading.Lock()
 
-    def _keys(self, account: str, address: str | None) -> list[tuple[str, str]]:
-        keys = [("account", f"account:{account.strip().casefold()}")]
+    @staticmethod
+    def _keys(account: str, address: str | None) -> list[tuple[str, str]]:
+        """The keys a login attempt counts under; the account key comes last."""
+        name = account.strip().casefold()
+        keys = [("pair", f"pair:{name}@{address or ''}")]
         if address:
             keys.append(("address", f"address:{address}"))
-        return keys
+        return [*keys, ("account", f"account:{name}")]
 
     def wait_seconds(self, account: str, address: str | None) -> float:
-        """How long the caller must wait before this attempt is looked at (0: go ahead)."""
+        """How long this name from this address must wait before it is looked at (0: go ahead)."""
         now = self.clock()
         wait = 0.0
         with self._lock:
-            for kind, key in self._keys(account, address):
+            for kind, key in self._keys(account, address)[:-1]:
                 record = self._records.get(key)
-                if record is None:
-                    continue
-                wait = max(wait, record.locked_until - now, self._delay(kind, record) - (now - record.last))
+                if record is not None:
+                    wait = max(wait, record.locked_until - now,
+                               self._delay(kind, record) - (now - record.last))
         return max(wait, 0.0)
 
-    def is_locked(self, account: str, address: str | None) -> bool:
-        now = self.clock()
+    def slowdown_seconds(self, account: str) -> float:
+        """How long a check of ``account`` is delayed because it fails from many addresses."""
         with self._lock:
-            return any(
-                (record := self._records.get(key)) is not None and record.locked_until > now
-                for _, key in self._keys(account, address)
-            )
+            record = self._records.get(self._keys(account, None)[-1][1])
+            return self._delay("account", record) if record is not None else 0.0
 
     def _delay(self, kind: str, record: _Record) -> float:
         limits = self.limits[kind]
@@ -77,7 +93,7 @@ class LoginThrottle:
         return 0.0 if over <= 0 else min(2.0 ** (over - 1), limits.max_delay_seconds)
 
     def failed(self, account: str, address: str | None) -> bool:
-        """Count a failure; True when it locked the account or the address."""
+        """Count a failure; True when it locked the pair or the address."""
         now = self.clock()
         locked = False
         with self._lock:
@@ -90,16 +106,17 @@ class LoginThrottle:
                     record.failures = 0  # a long quiet spell starts the count afresh
                 record.failures += 1
                 record.last = now
-                if record.failures >= limits.lock_failures and record.locked_until <= now:
+                if (limits.lock_failures is not None and record.failures >= limits.lock_failures
+                        and record.locked_until <= now):
                     record.locked_until = now + limits.lock_seconds
                     record.failures = 0
                     locked = True
         return locked
 
     def succeeded(self, account: str, address: str | None) -> None:
-        """A correct password clears the account's count (the address keeps its own)."""
+        """A correct password clears its pair's count (the address and the name keep theirs)."""
         with self._lock:
-            self._records.pop(self._keys(account, None)[0][1], None)
+            self._records.pop(self._keys(account, address)[0][1], None)
 
     def _forget_quiet(self, now: float) -> None:
         horizon = max(limits.lock_seconds for limits in self.limits.values())

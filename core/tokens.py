@@ -5,7 +5,8 @@ get; the secret is compared by its SHA-256 (tokens are random, so a fast hash
 is enough, unlike passwords).  The plain token is shown once, at creation.
 A token may be bound to one database and to reading only, and it expires
 (after a year unless its owner asks for less): a replication script or an
-integration gets exactly the access it needs.
+integration gets exactly the access it needs.  A new password revokes every
+token of its owner, and the Managers of the Directory list and revoke anyone's.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from persistent import Persistent
 
+from core.acl import fold
 from core.exceptions import BadRequest, NotFound
 
 PREFIX = "domus_"
@@ -109,11 +111,23 @@ def find_token(root, plain: str, now: datetime) -> ApiToken | None:
 
 
 def tokens_of(root, owner: str) -> list[ApiToken]:
-    return [token for token in root.tokens.values() if token.owner == owner]
+    """The tokens of ``owner`` (any case)."""
+    folded = fold(owner)
+    return [token for token in root.tokens.values() if fold(token.owner) == folded]
 
 
-def revoke_token(root, token_id: str, owner: str) -> None:
+def revoke_token(root, token_id: str, owner: str | None) -> ApiToken:
+    """Revoke a token of ``owner`` (None: of anyone, for an administrator); returns it."""
     token = root.tokens.get(token_id)
-    if token is None or token.owner != owner:
+    if token is None or (owner is not None and fold(token.owner) != fold(owner)):
         raise NotFound(f"you have no token {token_id!r}")
     del root.tokens[token_id]
+    return token
+
+
+def revoke_tokens_of(root, owner: str) -> list[str]:
+    """Revoke every token of ``owner`` (a new password); returns their ids."""
+    revoked = [token.id for token in tokens_of(root, owner)]
+    for token_id in revoked:
+        del root.tokens[token_id]
+    return revoked

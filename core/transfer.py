@@ -12,7 +12,10 @@ export imported into an empty server and exported again gives the same bytes:
 - ``attachments/<sha256>``: each distinct file once.
 
 Import grafts the revisions with their own ids, so history, conflicts and
-deletion stubs come back as they were.
+deletion stubs come back as they were.  Each live revision passes the same
+``validate_document`` hooks as any write (``Writer.graft``): a file that holds
+what the API would refuse (a Readers item naming nobody here, a directory
+entry with a taken name or a password) stops the import and nothing is kept.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from core.exceptions import AlreadyExists, BadRequest
 from core.root import server_root
 from core.storage import connection_scope
 from core.templates import install_database
+from core.text import check_json_text
 from core.writes import Writer
 
 FORMAT = 1
@@ -156,6 +160,7 @@ def import_database(
                 purge_interval_days=record["purgeIntervalDays"],
             ),
         )
+        connection.add(database)  # joined now: validation finds the directory through it
         for unid, stored in record.get("credentials", {}).items():
             identity.identity_state(database).credentials[unid] = stored
         writer = Writer(pm, "domus-import", tm)
@@ -163,7 +168,7 @@ def import_database(
         count = 0
         with archive.open("documents.jsonl") as lines:
             for line in lines:
-                _import_document(archive, writer, database, json.loads(line), files)
+                _import_document(archive, writer, database, check_json_text(json.loads(line)), files)
                 count += 1
                 progress(1)
                 if count % BATCH == 0:

@@ -180,15 +180,37 @@ class Writer:
         attachments = {k: v for k, v in previous.attachments.items() if k != name}
         return self._replace_attachments(database, document, previous, attachments)
 
-    def graft(self, database: Database, document: Document, revision: Revision) -> None:
+    def graft(
+        self,
+        database: Database,
+        document: Document,
+        revision: Revision,
+        *,
+        stems: tuple[str, ...] = (),
+        created: str | None = None,
+    ) -> None:
         """Add a revision made elsewhere (import, replication) with its own id.
 
-        Validation and ``before_save`` do not run: the revision was accepted
-        where it was made and its id is its content's hash.
+        A live revision passes the same ``validate_document`` hooks as an edit,
+        told ``grafted=True``: its items are fixed by its revision id, so
+        ``before_save`` cannot adjust them, and a plugin whose ``before_save``
+        would (the directory strips passwords) refuses such a revision there.
+        A refused revision raises ``ValidationFailed`` and changes nothing.
+        ``stems`` are the ancestors known by id only between the revision and
+        its held parent; ``created`` the document's creation time where the
+        revision was made (the earlier of it and ours is kept).
         """
         was_live = bool(document.tree) and not document.deleted
         if revision.rev in document.tree:
             return
+        if not revision.deleted:
+            previous = document.bodies.get(revision.parent_rev) if revision.parent_rev else None
+            self._validate(self.pm.hook.validate_document, database, document, revision.items,
+                           previous, grafted=True)
+        if created and (not document.tree or created < document.created):
+            document.created = created
+        if stems:
+            document.stems = {**(document.stems or {}), revision.rev: stems}
         self.touched = True
         document.add(revision)
         self._account(database, document, revision, was_live)
@@ -231,13 +253,18 @@ class Writer:
             was_live=True,
         )
 
-    def _hook_problems(self, hook, database, document, items, previous) -> list[dict]:
-        return [
+    def _validate(self, hook, database, document, items, previous, **extra: object) -> None:
+        """Ask ``hook`` of every plugin; any problem refuses the write (422) before it is made."""
+        problems = [
             problem
             for result in hook(database=database, document=document, items=items,
-                               previous=previous, principal=self.principal)
+                               previous=previous, principal=self.principal, **extra)
             for problem in result or ()
         ]
+        if problems:
+            raise ValidationFailed(
+                "; ".join(str(p.get("message")) for p in problems), errors=problems
+            )
 
     def _check_parent(self, database: Database, parent_unid: object, unid: str = "") -> None:
         if not isinstance(parent_unid, str) or parent_unid == unid:
@@ -257,16 +284,10 @@ class Writer:
         was_live: bool,
     ) -> Revision:
         items = dict(items)
-        problems = []
         if self.with_form:
-            problems = self._hook_problems(self.pm.hook.compute_with_form, database, document, items,
-                                           previous)
-        problems = problems or self._hook_problems(self.pm.hook.validate_document, database, document,
-                                                   items, previous)
-        if problems:
-            raise ValidationFailed(
-                "; ".join(str(p.get("message")) for p in problems), errors=problems
-            )
+            self._validate(self.pm.hook.compute_with_form, database, document, items, previous)
+        self._validate(self.pm.hook.validate_document, database, document, items, previous,
+                       grafted=False)
         self.touched = True  # before_save may change persistent state (the directory does)
         self.pm.hook.before_save(
             database=database,

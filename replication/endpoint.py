@@ -117,6 +117,8 @@ def domus_error(exc: DomusError, request):
         return couch_error(request, 404, "not_found", "Database does not exist.")
     if isinstance(exc, DocumentNotFound):
         return couch_error(request, 404, "not_found", "missing")
+    if "retry_after" in exc.details:
+        request.response.headers["Retry-After"] = str(exc.details["retry_after"])
     return couch_error(request, exc.status, COUCH_CODES.get(exc.code, exc.code), exc.message)
 
 

@@ -6,7 +6,16 @@ it is never refused as a conflict (a second branch is how a conflict is
 kept), a revision already held is skipped, so sending a batch twice changes
 nothing, and ancestors we never received are remembered by id
 (``Document.stems``).  What may be written is asked of the gate, as for any
-write; what cannot be stored faithfully is refused with a clear reason.
+write, and each live revision passes the same ``validate_document`` hooks
+as an edit (``Writer.graft``); what cannot be stored faithfully is refused
+with a clear reason.
+
+Authorship and dates travel only with a server identity (a Server document
+of the directory, as Domino's LocalDomainServers): a person who pushes
+revisions is recorded as their updater, at the time they arrive.  A revision
+that claims to be made by Domus (it carries ``$Modified``) and names its
+parent must have the id ``make_rev`` gives its content; revisions made by
+PouchDB or CouchDB carry no such claim and cannot be checked.
 """
 from __future__ import annotations
 
@@ -19,8 +28,9 @@ from core import access, revisions
 from core.attachments import Attachment, check_attachment_name
 from core.database import Database
 from core.document import Document, Revision
-from core.exceptions import AccessDenied, BadRequest, DomusError
+from core.exceptions import AccessDenied, BadRequest, DomusError, ValidationFailed
 from core.items import changed_items, split_document_json
+from core.text import check_text
 from core.writes import Writer, utc_now
 from replication.couch import (
     CREATED,
@@ -48,7 +58,7 @@ def check_doc_id(unid: object) -> str:
         raise BadRequest(f"_id must be a non-empty string of at most {MAX_ID_LENGTH} characters")
     if unid.startswith("_"):
         raise AccessDenied(f"{unid[:40]!r}: design and special documents are not replicated here")
-    return unid
+    return check_text(unid, "_id")
 
 
 def _path(rev: str, history: object) -> list[str]:
@@ -91,6 +101,17 @@ def _check_access(principal, database: Database, document: Document | None, dele
         allowed = access.may_write(principal, database, document)
     if not allowed:
         raise AccessDenied("you may not write this document here")
+
+
+def _check_rev(revision: Revision, path: list[str]) -> None:
+    """A Domus-made revision whose parent is named must carry the id of its content."""
+    if revision.foreign or (len(path) < 2 and revisions.parse_rev(revision.rev)[0] != 1):
+        return
+    digests = {name: attachment.sha256 for name, attachment in revision.attachments.items()}
+    expected = revisions.make_rev(path[1] if len(path) > 1 else None, revision.deleted,
+                                  revision.items_json, digests, revision.parent_unid)
+    if expected != revision.rev:
+        raise AccessDenied("revision id does not match its content")
 
 
 def _held_parent(document: Document, path: list[str]) -> tuple[str | None, tuple[str, ...]]:
@@ -174,6 +195,7 @@ def prepare_graft(writer: Writer, database: Database, principal, doc: object) ->
         return None
     parent, stems = _held_parent(document, path)
     previous = document.bodies[parent] if parent else None
+    authored = meta if getattr(principal, "kind", None) == "server" else {}
     revision = Revision(
         rev,
         parent,
@@ -181,21 +203,33 @@ def prepare_graft(writer: Writer, database: Database, principal, doc: object) ->
         deleted=deleted,
         attachments=_attachments(document, doc.get("_attachments"), writer.max_attachment_bytes),
         parent_unid=meta.get(PARENT) or None,
-        updated_by=meta.get(UPDATED_BY) or writer.principal,
-        timestamp=meta.get(MODIFIED) or utc_now(),
+        updated_by=authored.get(UPDATED_BY) or writer.principal,
+        timestamp=authored.get(MODIFIED) or utc_now(),
         changed=changed_items(previous.items if previous else {}, items),
     )
     revision.foreign = MODIFIED not in meta
-    return Graft(document, revision, stems, meta.get(CREATED))
+    _check_rev(revision, path)
+    return Graft(document, revision, stems, authored.get(CREATED))
 
 
 def apply_graft(writer: Writer, database: Database, graft: Graft) -> None:
-    """Add a checked revision to its document (and the document to the database if new)."""
-    document = graft.document
-    if graft.created and (not document.tree or graft.created < document.created):
-        # The creation time Domus recorded wins over the arrival time of a foreign revision.
-        document.created = graft.created
-    if graft.stems:
-        document.stems = {**(document.stems or {}), graft.revision.rev: graft.stems}
-    writer.graft(database, document, graft.revision)
+    """Add a checked revision to its document (and the document to the database if new).
 
+    Raises ``ValidationFailed`` if a plugin refuses it; nothing is changed then.
+    """
+    writer.graft(database, graft.document, graft.revision, stems=graft.stems, created=graft.created)
+
+
+def refusal(doc: object, error: DomusError) -> dict[str, object]:
+    """CouchDB's per-document error; a validation failure is ``forbidden``, as CouchDB says."""
+    fields = doc if isinstance(doc, dict) else {}
+    code = AccessDenied.code if isinstance(error, ValidationFailed) else error.code
+    return {"id": fields.get("_id"), "rev": fields.get("_rev"), "error": code, "reason": error.message}
+
+
+def audit_reason(error: DomusError) -> str:
+    """Why a revision was refused, for the audit log: item names, never their values."""
+    if isinstance(error, ValidationFailed):
+        names = sorted({str(problem.get("item")) for problem in error.details.get("errors", ())})
+        return f"refused by validation of {', '.join(names)}"
+    return error.message

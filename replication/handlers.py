@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 from pyramid.response import FileIter, Response
 
@@ -18,18 +17,21 @@ import core
 from core import access, revisions
 from core.acl import AUTHOR
 from core.api.body import bool_param, int_param, json_body
+from core.changes import longpoll
 from core.database import check_database_name
 from core.exceptions import AccessDenied, BadRequest, DocumentNotFound, DomusError, NotFound
+from core.limits import Budget, check_count
 from core.templates import database_from_template, install_database
+from core.text import check_json_text
 from replication import local_docs
+from replication.answers import ANSWER_BYTES, BulkGetAnswer, included
 from replication.couch import couch_doc, known_revisions
-from replication.graft import apply_graft, prepare_graft
+from replication.graft import MAX_ID_LENGTH, apply_graft, audit_reason, prepare_graft, refusal
 from replication.multipart import multipart_response, wants_multipart
 from replication.rules import check_since
 
 MAX_CHANGES = 10000
 COUCH_VERSION = "3.3.3"
-RECHECK_SECONDS = 0.5
 DEFAULT_LONGPOLL_MS = 60000
 BLANK_TEMPLATE = "blank"
 _REPLICA_ID = re.compile(r"^[0-9A-F]{16}$")
@@ -48,9 +50,10 @@ def _json_param(request, name: str) -> object:
     if raw is None:
         return None
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
     except ValueError:
         raise BadRequest(f"parameter {name!r} must be JSON, got {raw[:80]!r}") from None
+    return check_json_text(value, raw)
 
 
 def _posted(request, key: str) -> object:
@@ -81,23 +84,34 @@ def _readable_document(request, database, unid: object):
     return document
 
 
-def _open_revs(document, wanted: object, latest: bool) -> list[tuple[str, object]]:
-    """``("ok", revision)`` or ``("missing", rev)`` for each revision asked for."""
+def _revision_gate(request, database, document):
+    """``revision -> bool``: may the caller read this revision of ``document`` (its own Readers too)?"""
+    return lambda revision: access.may_read_revision(request.identity, database, document, revision)
+
+
+def _open_revs(document, wanted: object, latest: bool, readable) -> list[tuple[str, object]]:
+    """``("ok", revision)`` or ``("missing", rev)`` for each revision asked for.
+
+    A revision ``readable`` refuses is missing, as one that never existed, and
+    left out of ``"all"`` and of the leaves ``latest`` leads to.
+    """
+    leaves = revisions.leaves(document.tree)
+    shown = [leaf for leaf in leaves if readable(document.bodies[leaf])]
     if wanted == "all":
-        return [("ok", document.bodies[rev]) for rev in revisions.leaves(document.tree)]
+        return [("ok", document.bodies[rev]) for rev in shown]
     if not isinstance(wanted, list):
         raise BadRequest('open_revs must be "all" or a JSON list of revisions')
     out: list[tuple[str, object]] = []
-    leaves = revisions.leaves(document.tree)
     for rev in wanted:
         revisions.parse_rev(rev)
-        if rev not in document.bodies:
+        revision = document.bodies.get(rev)
+        if revision is None or not readable(revision):
             out.append(("missing", rev))
         elif latest and rev not in leaves:
-            out += [("ok", document.bodies[leaf]) for leaf in leaves
+            out += [("ok", document.bodies[leaf]) for leaf in shown
                     if rev in revisions.ancestry(document.tree, leaf)]
         else:
-            out.append(("ok", document.bodies[rev]))
+            out.append(("ok", revision))
     return out
 
 
@@ -208,20 +222,15 @@ def changes(context, request):
     wait_ms = min(int_param(request, "timeout", DEFAULT_LONGPOLL_MS, 0),
                   int(heartbeat) if heartbeat.isdigit() and int(heartbeat) > 0 else DEFAULT_LONGPOLL_MS,
                   int(request.registry.settings["domus.longpoll_max_seconds"] * 1000))
-    deadline = time.monotonic() + wait_ms / 1000
-    notifier = request.registry.notifier
-    database = context.database
-    while True:
-        generation = notifier.generation(name)
-        rows, last, scanned = _feed_rows(request, database, since, limit, only)
-        remaining = deadline - time.monotonic()
-        # A POST holds the writers' turn (group commit): it never waits.
-        if scanned or feed == "normal" or remaining <= 0 or request.method != "GET":
-            return {"results": rows, "last_seq": last}
-        notifier.wait(name, generation, min(remaining, RECHECK_SECONDS))
-        request.tm.abort()
-        request.tm.begin()
+    # A POST holds the writers' turn (group commit): it never waits.
+    seconds = wait_ms / 1000 if feed == "longpoll" and request.method == "GET" else 0
+
+    def scan():
         database = request.root_object.get_database(name)
+        rows, last, scanned = _feed_rows(request, database, since, limit, only)
+        return {"results": rows, "last_seq": last}, scanned
+
+    return longpoll(request, name, seconds, scan)
 
 
 # -- comparing and fetching ------------------------------------------------
@@ -230,6 +239,9 @@ def revs_diff(context, request):
     body = json_body(request)
     if not isinstance(body, dict):
         raise BadRequest("send an object of document id -> list of revisions")
+    check_count(request.registry.settings, "domus.max_revs_diff_revisions",
+                len(body) + sum(len(revs) for revs in body.values() if isinstance(revs, list)),
+                "document ids and revisions in _revs_diff")
     out = {}
     for unid, revs in body.items():
         if not isinstance(revs, list) or not all(isinstance(rev, str) for rev in revs):
@@ -252,19 +264,17 @@ def revs_diff(context, request):
     return out
 
 
-def _missing_entry(unid: str, rev: object) -> dict[str, object]:
-    return {"error": {"id": unid, "rev": rev or "undefined", "error": "not_found", "reason": "missing"}}
-
-
 def bulk_get(context, request):
-    """Several revisions in one request: ``{"docs": [{"id", "rev"}]}``."""
+    """Several revisions in one request: ``{"docs": [{"id", "rev"}]}``, weighed before built."""
     body = json_body(request)
     wanted = body.get("docs") if isinstance(body, dict) else None
     if not isinstance(wanted, list):
         raise BadRequest('send {"docs": [{"id": …, "rev": …}, …]}')
+    check_count(request.registry.settings, "domus.max_bulk_get_entries", len(wanted),
+                "entries in _bulk_get")
     options = _doc_options(request)
     latest = bool_param(request, "latest")
-    results = []
+    answer = BulkGetAnswer(request.registry.settings)
     for entry in wanted:
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
             raise BadRequest("each entry of docs needs an id")
@@ -274,25 +284,25 @@ def bulk_get(context, request):
         if isinstance(entry.get("atts_since"), list):
             own["atts_since"] = frozenset(r for r in entry["atts_since"] if isinstance(r, str))
         if document is None:
-            docs = [_missing_entry(unid, rev)]
+            found = [("missing", rev)]
         elif rev is None:
-            docs = [{"ok": couch_doc(document, **own)}]
+            found = [("ok", document.current())]
         else:
-            docs = [{"ok": couch_doc(document, found, **own)} if kind == "ok"
-                    else _missing_entry(unid, found)
-                    for kind, found in _open_revs(document, [rev], latest)]
-        results.append({"id": unid, "docs": docs})
-    return {"results": results}
+            readable = _revision_gate(request, context.database, document)
+            found = _open_revs(document, [rev], latest, readable)
+        answer.add(unid, document, found, own)
+    return {"results": answer.results()}
 
 
 def get_document(context, request):
     """One document: the winner, ``?rev=``, or ``?open_revs=`` (a JSON list of results)."""
     document = context.document
     options = _doc_options(request)
+    readable = _revision_gate(request, context.database, document)
     open_revs = request.params.get("open_revs")
     if open_revs is not None:
         wanted = "all" if open_revs == "all" else _json_param(request, "open_revs")
-        found = _open_revs(document, wanted, bool_param(request, "latest"))
+        found = _open_revs(document, wanted, bool_param(request, "latest"), readable)
         if wants_multipart(request):
             return multipart_response(document, found, options)
         return [{"ok": couch_doc(document, value, **options)} if kind == "ok" else {"missing": value}
@@ -300,7 +310,7 @@ def get_document(context, request):
     rev = request.params.get("rev")
     if rev is not None:
         revision = document.bodies.get(rev)
-        if revision is None:
+        if revision is None or not readable(revision):
             raise DocumentNotFound("missing")
         return couch_doc(document, revision, **options)
     if document.deleted:
@@ -309,11 +319,12 @@ def get_document(context, request):
 
 
 def get_attachment(context, request):
-    """The file itself, streamed from its blob, of the winner or of ``?rev=``."""
+    """The file itself, streamed from its blob, of the winner or of ``?rev=`` (if its Readers allow)."""
     document = context.document
     rev = request.params.get("rev")
     revision = document.bodies.get(rev) if rev is not None else document.current()
-    if revision is None or (rev is None and revision.deleted):
+    if revision is None or (rev is None and revision.deleted) or not access.may_read_revision(
+            request.identity, context.database, document, revision):
         raise DocumentNotFound("missing")
     attachment = revision.attachments.get(context.attachment)
     if attachment is None:
@@ -335,10 +346,12 @@ def all_docs(context, request):
     include_docs = bool_param(request, "include_docs")
     conflicts = bool_param(request, "conflicts")
     keys = _posted(request, "keys") if request.method == "POST" else _json_param(request, "keys")
+    budget = Budget(request.registry.settings, ANSWER_BYTES, "the _all_docs answer")
     rows: list[dict[str, object]] = []
     if keys is not None:
         if not isinstance(keys, list):
             raise BadRequest("keys must be a list of document ids")
+        check_count(request.registry.settings, "domus.max_all_docs_keys", len(keys), "keys in _all_docs")
         for key in keys:
             document = _readable_document(request, database, key)
             if document is None:
@@ -348,7 +361,8 @@ def all_docs(context, request):
             if document.deleted:
                 value["deleted"] = True
             rows.append({"id": key, "key": key, "value": value,
-                         **({"doc": None if document.deleted else couch_doc(document, conflicts=conflicts)}
+                         **({"doc": None if document.deleted
+                             else included(budget, document, conflicts=conflicts)}
                             if include_docs else {})})
     else:
         limit = int_param(request, "limit", MAX_CHANGES, 0, MAX_CHANGES)
@@ -361,7 +375,7 @@ def all_docs(context, request):
                 continue
             row = {"id": unid, "key": unid, "value": {"rev": document.winner}}
             if include_docs:
-                row["doc"] = couch_doc(document, conflicts=conflicts)
+                row["doc"] = included(budget, document, conflicts=conflicts)
             rows.append(row)
     return {"total_rows": access.visible_count(request.identity, database), "offset": 0,
             "rows": rows}
@@ -380,33 +394,38 @@ def bulk_docs(context, request):
     database, principal = context.database, request.identity
     if access.database_access(principal, database).level < AUTHOR:
         raise AccessDenied("you may read this database but not replicate changes into it")
-    limit = request.registry.settings["domus.max_bulk_documents"]
-    if len(docs) > limit:
-        raise BadRequest(f"at most {limit} documents per request, got {len(docs)}")
+    check_count(request.registry.settings, "domus.max_bulk_documents", len(docs), "documents in _bulk_docs")
     errors = []
     for doc in docs:
         try:
             prepared = prepare_graft(request.writer, database, principal, doc)
+            if prepared is not None:
+                apply_graft(request.writer, database, prepared)
         except DomusError as error:
-            errors.append({"id": doc.get("_id") if isinstance(doc, dict) else None,
-                           "rev": doc.get("_rev") if isinstance(doc, dict) else None,
-                           "error": error.code, "reason": error.message})
-            continue
-        if prepared is not None:
-            apply_graft(request.writer, database, prepared)
+            errors.append(refusal(doc, error))
+            if errors[-1]["error"] == AccessDenied.code:
+                request.registry.audit.record(
+                    "replication.refused", principal.name if principal else None, request.client_addr,
+                    database=database.name, id=str(errors[-1]["id"])[:MAX_ID_LENGTH],
+                    rev=str(errors[-1]["rev"])[:MAX_ID_LENGTH], reason=audit_reason(error),
+                )
     request.response.status_int = 201
     return errors
 
 
 def get_local(context, request):
-    return local_docs.get_local(context.database, local_docs.check_local_id(context.key))
+    """The caller's own checkpoint; another identity's answers 404, as if absent."""
+    return local_docs.get_local(context.database, local_docs.owner_key(request.identity),
+                                local_docs.check_local_id(context.key))
 
 
 def put_local(context, request):
     local_id = local_docs.check_local_id(context.key)
     body = json_body(request)
+    settings = request.registry.settings
     request.writer.touched = True
-    rev = local_docs.put_local(context.database, local_id, body)
+    rev = local_docs.put_local(context.database, local_docs.owner_key(request.identity), local_id, body,
+                               settings["domus.max_local_bytes"], settings["domus.max_local_documents"])
     request.response.status_int = 201
     return {"ok": True, "id": f"_local/{local_id}", "rev": rev}
 
@@ -414,7 +433,7 @@ def put_local(context, request):
 def delete_local(context, request):
     local_id = local_docs.check_local_id(context.key)
     request.writer.touched = True
-    local_docs.delete_local(context.database, local_id)
+    local_docs.delete_local(context.database, local_docs.owner_key(request.identity), local_id)
     return {"ok": True, "id": f"_local/{local_id}", "rev": "0-0"}
 
 

@@ -26,6 +26,7 @@ from pyramid.response import Response
 
 from core.attachments import CHUNK
 from core.document import Document, Revision
+from core.text import utf8
 from replication.couch import couch_doc
 
 MIXED = "multipart/mixed"
@@ -46,7 +47,7 @@ def _headers(**fields: str) -> bytes:
 
 def _revision_pieces(doc: dict, revision: Revision) -> Iterator[Piece]:
     """One revision's part: headers and body, nested ``multipart/related`` if files follow."""
-    body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    body = utf8(json.dumps(doc, ensure_ascii=False))
     following = [name for name, meta in doc.get("_attachments", {}).items() if meta.get("follows")]
     if not following:
         yield _headers(Content_Type="application/json") + body

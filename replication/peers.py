@@ -20,6 +20,7 @@ import requests
 from webob import Request
 
 from core.exceptions import DomusError
+from core.text import utf8
 
 RETRY_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
 TIMEOUT_SECONDS = 120
@@ -33,7 +34,7 @@ TOO_LARGE = 413
 
 def encode(body: object) -> bytes:
     """JSON as UTF-8 text: Cyrillic items travel as two bytes a letter, not six of ``\\uXXXX``."""
-    return body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
+    return body if isinstance(body, bytes) else utf8(json.dumps(body, ensure_ascii=False))
 
 
 class PeerError(DomusError):
@@ -176,9 +177,14 @@ class Peer:
         return self.request("POST", "_revs_diff", body=revs) if revs else {}
 
     def bulk_get(self, wanted: list[dict]) -> list[dict]:
-        """The ``ok`` documents asked for, with their history and their files inline."""
-        if not wanted:
-            return []
+        """The ``ok`` documents asked for, with their history and their files inline.
+
+        A peer that finds the answer too large (413: Domus weighs it against
+        ``domus.max_answer_bytes`` before building it) is asked for each half on its own.
+        """
+        return _in_halves(self._bulk_get, wanted) if wanted else []
+
+    def _bulk_get(self, wanted: list[dict]) -> list[dict]:
         answer = self.request("POST", "_bulk_get", {"revs": "true", "attachments": "true",
                                                     "latest": "true"}, {"docs": wanted})
         return [entry["ok"] for result in answer["results"] for entry in result["docs"] if "ok" in entry]
@@ -186,18 +192,13 @@ class Peer:
     def bulk_docs(self, docs: list[dict]) -> list[dict]:
         """Write replicated revisions, in bodies of at most ``MAX_BODY_BYTES``; the per-document errors."""
         encoded = [encode(doc) for doc in docs]
-        return [error for part in _parts(encoded, MAX_BODY_BYTES) for error in self._bulk_docs(part)]
+        return [error for part in _parts(encoded, MAX_BODY_BYTES)
+                for error in _in_halves(self._bulk_docs, part)]
 
     def _bulk_docs(self, docs: list[bytes]) -> list[dict]:
-        """One body of encoded documents; split in two while the peer finds it too large."""
+        """One body of encoded documents."""
         body = b'{"new_edits":false,"docs":[' + b",".join(docs) + b"]}"
-        try:
-            answer = self.request("POST", "_bulk_docs", body=body)
-        except PeerError as error:
-            if error.status != TOO_LARGE or len(docs) < 2:
-                raise
-            half = len(docs) // 2
-            return self._bulk_docs(docs[:half]) + self._bulk_docs(docs[half:])
+        answer = self.request("POST", "_bulk_docs", body=body)
         return [row for row in answer if isinstance(row, dict) and "error" in row]
 
     def get_local(self, local_id: str) -> dict | None:
@@ -215,6 +216,17 @@ class Peer:
 
     def ensure_full_commit(self) -> None:
         self.request("POST", "_ensure_full_commit", body={})
+
+
+def _in_halves(ask: Callable[[list], list], items: list) -> list:
+    """``ask(items)``; while the peer finds the request too large (413), each half on its own."""
+    try:
+        return ask(items)
+    except PeerError as error:
+        if error.status != TOO_LARGE or len(items) < 2:
+            raise
+        half = len(items) // 2
+        return _in_halves(ask, items[:half]) + _in_halves(ask, items[half:])
 
 
 def _parts(docs: list[bytes], budget: int) -> list[list[bytes]]:

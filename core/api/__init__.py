@@ -19,3 +19,4 @@ def includeme(config) -> None:
     config.include("core.api.changes")
     config.include("core.api.acl")
     config.include("core.api.session")
+    config.include("core.api.credentials")

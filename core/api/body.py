@@ -7,12 +7,32 @@ never fills memory.
 from __future__ import annotations
 
 import json
+import math
 
 from core.exceptions import BadRequest, InvalidJSON, PayloadTooLarge, UnsupportedMediaType
+from core.text import check_json_text
+
+#: Python's own ceiling for turning digits into an int (``sys.get_int_max_str_digits``).
+MAX_INT_DIGITS = 4300
 
 
 def _reject_constant(name: str) -> None:
     raise InvalidJSON(f"{name} is not valid JSON")
+
+
+def _parse_int(digits: str) -> int:
+    """An integer, refused past ``MAX_INT_DIGITS`` digits before Python is asked to convert it."""
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise InvalidJSON(f"a number in the body has more than {MAX_INT_DIGITS} digits")
+    return int(digits)
+
+
+def _parse_float(text: str) -> float:
+    """A finite float: ``1e999`` would become infinity, which JSON cannot carry back."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise InvalidJSON(f"the number {text[:40]} is too large for a JSON number")
+    return value
 
 
 def body_stream(request):
@@ -28,7 +48,11 @@ def body_stream(request):
 
 
 def json_body(request) -> object:
-    """The request's JSON body, refusing wrong types, oversize and malformed input."""
+    """The request's JSON body, refusing wrong types, oversize and malformed input.
+
+    Every door that takes JSON reads it here, so a number Python cannot
+    convert or a string no peer can store (``core.text``) is refused once.
+    """
     limit = request.registry.settings["domus.max_json_bytes"]
     if request.content_type != "application/json":
         raise UnsupportedMediaType(
@@ -41,7 +65,9 @@ def json_body(request) -> object:
     if len(raw) > limit:
         raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        text = raw.decode("utf-8")
+        value = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int,
+                           parse_float=_parse_float)
     except UnicodeDecodeError:
         raise InvalidJSON("the body is not UTF-8") from None
     except json.JSONDecodeError as error:
@@ -50,6 +76,7 @@ def json_body(request) -> object:
         ) from None
     except RecursionError:
         raise InvalidJSON("the JSON nests too deeply") from None
+    return check_json_text(value, text)
 
 
 def int_param(request, name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:

@@ -4,18 +4,17 @@
 its latest change.  With ``feed=longpoll`` an empty answer waits up to
 ``timeout`` milliseconds (capped by ``domus.longpoll_max_seconds``) for the
 next commit; the wait re-checks every half second to see writes made through
-other servers sharing the storage.
+other servers sharing the storage, and takes one of the server's waiting
+slots (``core.waiting``): with none free, or with the caller's share in use,
+the answer is 429 ``too_many_waiting`` at once.
 """
 from __future__ import annotations
-
-import time
 
 from core import access
 from core.api.body import int_param, page_size
 from core.api.contexts import DatabaseContext
+from core.changes import longpoll
 from core.exceptions import BadRequest
-
-RECHECK_SECONDS = 0.5
 
 
 def _visible(request, database, since, limit):
@@ -41,19 +40,14 @@ def changes(context, request):
     settings = request.registry.settings
     max_ms = int(settings["domus.longpoll_max_seconds"] * 1000)
     timeout_ms = int_param(request, "timeout", max_ms, 0)
-    deadline = time.monotonic() + min(timeout_ms, max_ms) / 1000
-    notifier = request.registry.notifier
+    seconds = min(timeout_ms, max_ms) / 1000 if feed == "longpoll" else 0
     name = context.database.name
-    while True:
-        generation = notifier.generation(name)
-        database = request.root_object.get_database(name)
-        rows, last, scanned = _visible(request, database, since, limit)
-        remaining = deadline - time.monotonic()
-        if scanned or feed == "normal" or remaining <= 0:
-            return {"results": rows, "last_seq": last}
-        notifier.wait(name, generation, min(remaining, RECHECK_SECONDS))
-        request.tm.abort()
-        request.tm.begin()
+
+    def scan():
+        rows, last, scanned = _visible(request, request.root_object.get_database(name), since, limit)
+        return {"results": rows, "last_seq": last}, scanned
+
+    return longpoll(request, name, seconds, scan)
 
 
 def includeme(config) -> None:

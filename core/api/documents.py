@@ -17,7 +17,14 @@ from core.api import add_json_views
 from core.api.body import int_param, json_body, page_size, revision_from
 from core.api.contexts import DatabaseContext, DocumentContext
 from core.api.serialize import document_json, history_entry, written
-from core.exceptions import BadRequest, DomusError, PayloadTooLarge, hidden_document
+from core.exceptions import (
+    AccessDenied,
+    BadRequest,
+    DocumentNotFound,
+    DomusError,
+    PayloadTooLarge,
+    hidden_document,
+)
 from core.items import split_document_json
 
 _UNID = re.compile(r"^[0-9A-Fa-f]{32}$")
@@ -133,7 +140,17 @@ def resolve_conflict(context, request):
         raise BadRequest('send {"keep": "REV"} or {"keep": "REV", "merged": {items}}')
     items = split_document_json(body["merged"])[0] if "merged" in body else None
     document = context.live_document()
+    _all_sides_readable(request, context.database, document)
     return written(document, request.writer.resolve(context.database, document, body["keep"], items))
+
+
+def _all_sides_readable(request, database, document) -> None:
+    """Resolving keeps one side and deletes the others: only who may read every side may choose."""
+    hidden = [rev for rev in document.conflicts()
+              if not access.may_read_revision(request.identity, database, document, document.bodies[rev])]
+    if hidden:
+        raise AccessDenied(f"the conflicting revisions {', '.join(hidden)} are hidden from you by their "
+                           "own Readers: someone who may read every side must resolve this conflict")
 
 
 def list_responses(context, request):
@@ -148,17 +165,26 @@ def list_responses(context, request):
 
 
 def history(context, request):
-    document = context.document
+    """The current revision and its ancestors, newest first; those behind their own Readers hidden."""
+    database, document = context.database, context.document
     limit = int_param(request, "limit", 1000, 1, 100000)
+    principal = request.identity
     return {
         "@unid": document.unid,
-        "history": [history_entry(revision) for revision in document.history()[:limit]],
+        "history": [
+            history_entry(revision, not access.may_read_revision(principal, database, document, revision))
+            for revision in document.history()[:limit]
+        ],
     }
 
 
 def history_revision(context, request):
+    """One revision; one its own Readers hide from the caller answers as one that never was."""
     document = context.document
-    return document_json(document, document.revision(request.matchdict["rev"]))
+    revision = document.revision(request.matchdict["rev"])
+    if not access.may_read_revision(request.identity, context.database, document, revision):
+        raise DocumentNotFound(f"document {document.unid} has no revision {revision.rev}")
+    return document_json(document, revision)
 
 
 def includeme(config) -> None:

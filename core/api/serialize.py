@@ -38,7 +38,14 @@ def written(document: Document, revision: Revision | None = None) -> dict[str, o
     return out
 
 
-def history_entry(revision: Revision) -> dict[str, object]:
+def history_entry(revision: Revision, hidden: bool = False) -> dict[str, object]:
+    """One line of a document's history; a revision the caller may not read shows only its id.
+
+    A hidden revision keeps its place, so the timeline stays honest (there
+    were edits), but says nothing of who made it, when, or which items changed.
+    """
+    if hidden:
+        return {"@rev": revision.rev, "@hidden": True}
     entry: dict[str, object] = {
         "@rev": revision.rev,
         "@modified": revision.timestamp,

@@ -5,6 +5,10 @@ audit), then opens a server-side session and sets its cookie; the answer
 carries the session's CSRF token, which every later unsafe request made with
 the cookie must send back.  Logging out deletes the session, so a copied
 cookie stops working at once.
+
+A login must come from this site (``core.login_csrf``: another site's Origin
+is refused), and it is never stopped by a stale cookie the browser still
+sends (``logs_in=True``): that is what logging in again is for.
 """
 from __future__ import annotations
 
@@ -14,12 +18,14 @@ from pyramid.security import forget, remember
 from core.api.body import json_body
 from core.api.contexts import ServerContext
 from core.exceptions import BadRequest, Unauthorized
+from core.login_csrf import check_origin
 
 WRONG = {"ru": "Неверное имя или пароль.", "en": "Wrong user name or password."}
 
 
 def password_login(request, name: object, password: object):
     """The Principal and Set-Cookie headers for a correct person login, else Unauthorized."""
+    check_origin(request)
     if not isinstance(name, str) or not isinstance(password, str) or not name or len(name) > 256:
         raise BadRequest("send a user name and a password")
     policy = request.registry.getUtility(ISecurityPolicy)
@@ -60,5 +66,5 @@ def includeme(config) -> None:
     config.add_route("session", "/api/session", factory=ServerContext)
     config.add_view(session_info, route_name="session", request_method="GET", renderer="json")
     config.add_view(log_in, route_name="session", request_method="POST", renderer="json",
-                    require_csrf=False)
+                    require_csrf=False, logs_in=True)
     config.add_view(log_out, route_name="session", request_method="DELETE", renderer="json")

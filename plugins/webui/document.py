@@ -4,7 +4,7 @@ The form (``design["forms"][Form]``) gives the order, labels and types of
 the items; items the form does not declare are still shown, apart, since
 documents are schemaless.  Responses and the parent are listed only when
 the gate lets the caller read them; the history says who changed which
-items when.
+items when, but not for a revision whose own Readers hide it from the caller.
 """
 from __future__ import annotations
 
@@ -94,11 +94,17 @@ def _parent(request, database, revision, locale: str) -> dict | None:
     return {"unid": parent.unid, "heading": document_heading(database, parent.current().items, locale)}
 
 
-def _history(document, names: dict[str, str], locale: str) -> list[dict]:
-    return [{"rev": revision.rev, "when": show_datetime(revision.timestamp, locale),
-             "by": revision.updated_by, "deleted": revision.deleted,
-             "changed": [_changed_label(change, names) for change in revision.changed]}
-            for revision in document.history()[:HISTORY_SHOWN]]
+def _history(request, database, document, names: dict[str, str], locale: str) -> list[dict]:
+    """Who changed which items when; a revision its own Readers hide is a bare "hidden revision" row."""
+    rows = []
+    for revision in document.history()[:HISTORY_SHOWN]:
+        if not access.may_read_revision(request.identity, database, document, revision):
+            rows.append({"rev": revision.rev, "hidden": True})
+            continue
+        rows.append({"rev": revision.rev, "hidden": False, "when": show_datetime(revision.timestamp, locale),
+                     "by": revision.updated_by, "deleted": revision.deleted,
+                     "changed": [_changed_label(change, names) for change in revision.changed]})
+    return rows
 
 
 def _changed_label(change: str, names: dict[str, str]) -> str:
@@ -122,7 +128,7 @@ def show_document(context, request):
         attachments=_attachments(database, document, revision, locale),
         responses=_responses(request, database, document, locale),
         parent=_parent(request, database, revision, locale),
-        history=_history(document, labels(form, locale), locale),
+        history=_history(request, database, document, labels(form, locale), locale),
         conflicts=document.conflicts(),
         created=show_datetime(document.created, locale),
         modified=show_datetime(revision.timestamp, locale), updated_by=revision.updated_by,

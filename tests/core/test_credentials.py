@@ -27,26 +27,30 @@ class Clock:
         return self.now
 
 
-def test_throttle_slows_then_locks_and_forgets_after_the_lock():
+def test_throttle_slows_then_locks_the_pair_and_forgets_after_the_lock():
     clock = Clock()
-    throttle = LoginThrottle(Limits(2, 5, 60), Limits(20, 50, 60), clock=clock)
+    throttle = LoginThrottle(Limits(2, 5, 60), Limits(20, 50, 60), Limits(3, None, 60, 4),
+                             clock=clock)
     for _ in range(2):
         throttle.failed("ivanova", "10.0.0.1")
     assert throttle.wait_seconds("ivanova", "10.0.0.1") == 0
     throttle.failed("ivanova", "10.0.0.1")
-    assert throttle.wait_seconds("ivanova", "10.0.0.2") == pytest.approx(1)  # the account waits
+    assert throttle.wait_seconds("ivanova", "10.0.0.1") == pytest.approx(1)  # the pair waits
+    assert throttle.wait_seconds("ivanova", "10.0.0.2") == 0  # another address does not
     clock.now += 1
     throttle.failed("ivanova", "10.0.0.1")
-    assert throttle.wait_seconds("ivanova", None) == pytest.approx(2)
-    assert throttle.failed("ivanova", "10.0.0.1") is True  # the fifth failure locks
-    assert throttle.is_locked("ivanova", None)
-    assert throttle.wait_seconds("IVANOVA", None) == pytest.approx(60)
+    assert throttle.wait_seconds("ivanova", "10.0.0.1") == pytest.approx(2)
+    assert throttle.slowdown_seconds("IVANOVA") == pytest.approx(1)  # the name is only slowed
+    assert throttle.failed("ivanova", "10.0.0.1") is True  # the fifth failure locks the pair
+    assert throttle.wait_seconds("IVANOVA", "10.0.0.1") == pytest.approx(60)
+    assert throttle.wait_seconds("ivanova", "10.0.0.2") == 0
     clock.now += 61
-    assert throttle.wait_seconds("ivanova", None) == 0
+    assert throttle.wait_seconds("ivanova", "10.0.0.1") == 0
 
 
-def test_success_clears_the_account_count():
-    throttle = LoginThrottle(Limits(1, 3, 60), Limits(10, 30, 60), clock=Clock())
+def test_success_clears_the_pairs_count():
+    throttle = LoginThrottle(Limits(1, 3, 60), Limits(10, 30, 60), Limits(10, None, 60),
+                             clock=Clock())
     throttle.failed("petrov", None)
     throttle.succeeded("petrov", None)
     throttle.failed("petrov", None)

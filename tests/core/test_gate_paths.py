@@ -28,7 +28,8 @@ MISSING = "0" * 32
 PASSWORD = "Gate-password-1"
 
 #: Routes that carry no document, an item or a count of documents (checked elsewhere).
-NOT_DOCUMENT_PATHS = {"api", "plugins", "tokens", "token", "audit", "session", "ui.login", "ui.logout",
+NOT_DOCUMENT_PATHS = {"api", "plugins", "tokens", "token", "audit", "session", "sessions",
+                      "session_by_id", "ui.login", "ui.logout",
                       "ui.language", "__ui-static/", "acl", "databases", "views", "view_design",
                       "replication_history"}
 
@@ -137,7 +138,7 @@ def _listing_paths() -> dict[str, str]:
         "ui.view": "/db/documents/views/AllByForm?expand=1",
         "ui.view_category": "/db/documents/views/MemosByDept?open=",
         "ui.view_resorted": "/db/documents/views/IncomingByDate?sort=Correspondent",
-        "ui.search": "/db/documents/search?q=СЕКРЕТНО&view=AllByForm",
+        "ui.search": f"/db/documents/search?q={quote('СЕКРЕТНО')}&view=AllByForm",
         "database": DB,
         "documents": f"{DB}/documents?include_docs=true&limit=1000",
         "changes": f"{DB}/changes?limit=1000",
@@ -149,7 +150,7 @@ def _listing_paths() -> dict[str, str]:
                                 "&count=1000",
         "replication_changes": "/replication/documents/_changes?style=all_docs&include_docs=true",
         "replication_all_docs": "/replication/documents/_all_docs?include_docs=true",
-        "search": f"{DB}/search?q=СЕКРЕТНО OR записка OR ответ OR files:{quote(ATTACHMENT)}&count=1000",
+        "search": f"{DB}/search?q={quote('СЕКРЕТНО OR записка OR ответ OR files:' + ATTACHMENT)}&count=1000",
     }
 
 
@@ -300,3 +301,34 @@ def test_deleting_needs_the_delete_flag(app, world, who, status):
     rev = _client(app, "reader").get(f"{DB}/documents/{world['open']}").json["@rev"]
     _client(app, who).delete(f"{DB}/documents/{world['open']}", headers={"If-Match": rev},
                              status=status)
+
+
+def _push(client, docs: list, status):
+    return client.post_json("/replication/documents/_bulk_docs", {"docs": docs, "new_edits": False},
+                            status=status)
+
+
+@pytest.mark.parametrize("who", ["author", "editor", "manager"])
+def test_pushed_revisions_of_the_secret_document_are_forbidden_and_change_nothing(shared, who):
+    app, _, world = shared
+    boss, secret = _client(app, "boss"), world["secret"]
+    before = boss.get(f"/replication/documents/{secret}?open_revs=all&revs=true").json
+    generation = int(world["rev"].split("-")[0]) + 1
+    child = {"_id": secret, "_rev": f"{generation}-{'a' * 32}", "Form": "Memo", "Subject": "чужая",
+             "_revisions": {"start": generation, "ids": ["a" * 32, world["rev"].split("-")[1]]}}
+    branch = {"_id": secret, "_rev": f"1-{'b' * 32}", "Form": "Memo", "Subject": "ветка"}
+    gone = {"_id": secret, "_rev": f"{generation}-{'c' * 32}", "_deleted": True,
+            "_revisions": {"start": generation, "ids": ["c" * 32, world["rev"].split("-")[1]]}}
+    answer = _push(_client(app, who), [child, branch, gone], 201).json
+    assert [(entry["id"], entry["rev"], entry["error"]) for entry in answer] == [
+        (secret, doc["_rev"], "forbidden") for doc in (child, branch, gone)]
+    assert SECRET_TEXT not in json.dumps(answer, ensure_ascii=False)
+    assert boss.get(f"/replication/documents/{secret}?open_revs=all&revs=true").json == before
+
+
+@pytest.mark.parametrize("who", ["noaccess", "depositor", "reader", None])
+def test_pushing_without_author_access_is_refused_whole(shared, who):
+    app, api, _ = shared
+    doc = {"_id": "A" * 32, "_rev": f"1-{'d' * 32}", "Form": "Memo", "Subject": "подброшено"}
+    _push(_client(app, who), [doc], 401 if who is None else 403)
+    api.get(f"/replication/documents/{doc['_id']}", status=404)

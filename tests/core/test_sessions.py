@@ -107,14 +107,18 @@ def test_html_login_form_redirects_only_inside_the_site(app):
     page = browser.get("/login?next=/api/databases")
     assert 'name="password"' in page.text and 'type="password"' in page.text
     answer = browser.post("/login", {"name": "admin", "password": ADMIN_PASSWORD,
-                                     "next": "//evil.example/steal"}, status=303)
+                                     "next": "//evil.example/steal",
+                                     "csrf_token": page.forms["login"]["csrf_token"].value},
+                          status=303)
     assert answer.headers["Location"].endswith("/") and "evil" not in answer.headers["Location"]
     assert browser.get("/api/session").json["user"] == "admin"
 
 
 def test_html_login_failure_escapes_what_was_typed(app):
-    answer = TestApp(app).post("/login", {"name": "<script>x</script>", "password": "bad"},
-                               status=401)
+    browser = TestApp(app)
+    token = browser.get("/login").forms["login"]["csrf_token"].value
+    answer = browser.post("/login", {"name": "<script>x</script>", "password": "bad",
+                                     "csrf_token": token}, status=401)
     assert "<script>x" not in answer.text and "&lt;script&gt;" in answer.text
 
 

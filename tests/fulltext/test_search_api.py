@@ -239,7 +239,7 @@ def test_a_wildcard_over_the_whole_vocabulary_is_bounded(api, index_now):
 
 
 @pytest.mark.parametrize("params, words", [
-    ({"sort": "NoSuchItem"}, "cannot sort by 'NoSuchItem'"),
+    ({"sort": "no such item"}, "cannot sort by 'no such item'"),
     ({"start": "-1"}, "'start' must be"),
     ({"count": "abc"}, "'count' must be a whole number"),
     ({"count": "100000"}, "'count' must be"),

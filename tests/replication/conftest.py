@@ -59,6 +59,26 @@ def site_b(tmp_path):
     server.stop()
 
 
+PEER = ("peer-server", "peer-credential-1")
+
+
+def add_peer_identity(server: AppServer) -> tuple[str, str]:
+    """A Server document in LocalDomainServers on ``server``, as ``domus server add`` makes one.
+
+    Replicate with it where authorship and dates must travel: they are kept only
+    from server identities, a person's pushes are recorded as theirs.
+    """
+    session = server.session()
+    directory = f"{server.url}/api/databases/directory/documents"
+    session.post(directory, json={"Form": "Server", "ServerName": PEER[0],
+                                  "Password": PEER[1]}).raise_for_status()
+    rows = session.get(f"{directory}?include_docs=true&limit=1000").json()["rows"]
+    group = next(row for row in rows if row.get("ListName") == "LocalDomainServers")
+    session.put(f"{directory}/{group['@unid']}",
+                json={**group, "Members": [*group.get("Members", []), PEER[0]]}).raise_for_status()
+    return PEER
+
+
 def endpoint(server: AppServer, database: str, user: tuple[str, str] = ADMIN) -> str:
     """The URL of a database's replication endpoint, with credentials in it."""
     return f"http://{user[0]}:{user[1]}@127.0.0.1:{server.port}/replication/{database}"

@@ -5,7 +5,7 @@ import requests
 
 from replication.peers import Peer
 from replication.replicator import Replicator
-from tests.replication.conftest import endpoint
+from tests.replication.conftest import add_peer_identity, endpoint
 from tests.replication.test_endpoint import HASH
 
 DB = "archive"
@@ -39,7 +39,9 @@ def test_domus_replicates_to_pouchdb_server_and_back(site_a, pouchdb_server):
     pouch = f"{pouchdb_server.url}/copy"
     there = Replicator(Peer(endpoint(site_a, DB)), Peer(pouch), create_target=True).run()
     assert there.failures == 0 and there.docs_written == 3  # both leaves of the conflict, the stub
-    back = Replicator(Peer(pouch), Peer(endpoint(site_a, "frompouch")), create_target=True).run()
+    # Authorship and dates made on site A come back as they were: only with a server identity.
+    back = Replicator(Peer(pouch), Peer(endpoint(site_a, "frompouch", add_peer_identity(site_a))),
+                      create_target=True).run()
     assert back.failures == 0 and back.docs_written == 3
 
     ours, theirs = _leaves(a, f"{site_a.url}/replication/{DB}"), _leaves(requests.Session(), pouch)

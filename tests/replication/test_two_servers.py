@@ -14,7 +14,7 @@ from replication.peers import Peer, PeerError
 from replication.replicator import Replicator
 from replication.rules import ReplicaMismatch
 from tests.integration.servers import AppServer, domus
-from tests.replication.conftest import endpoint
+from tests.replication.conftest import PEER, add_peer_identity, endpoint
 
 DB = "archive"
 
@@ -35,11 +35,13 @@ def _everything(server) -> dict:
 
 def _sync(a, b) -> None:
     for source, target in ((a, b), (b, a)):
-        report = Replicator(Peer(endpoint(source, DB)), Peer(endpoint(target, DB))).run()
+        report = Replicator(Peer(endpoint(source, DB, PEER)), Peer(endpoint(target, DB, PEER))).run()
         assert report.failures == 0, report.errors
 
 
 def test_two_servers_replicate_both_ways_and_agree_on_conflicts(site_a, site_b):
+    add_peer_identity(site_a)
+    add_peer_identity(site_b)
     a, b = site_a.session(), site_b.session()
     a.post(f"{site_a.url}/api/databases", json={"name": DB, "template": "documents"}).raise_for_status()
     letter = a.post(_docs(site_a), json={"Form": "Memo", "Subject": "Письмо", "Pages": 1}).json()
@@ -50,7 +52,8 @@ def test_two_servers_replicate_both_ways_and_agree_on_conflicts(site_a, site_b):
     doomed = a.post(_docs(site_a), json={"Form": "Memo", "Subject": "Удалить"}).json()
     a.delete(f"{_docs(site_a)}/{doomed['@unid']}", headers={"If-Match": doomed["@rev"]})
 
-    first = Replicator(Peer(endpoint(site_a, DB)), Peer(endpoint(site_b, DB)), create_target=True).run()
+    first = Replicator(Peer(endpoint(site_a, DB, PEER)), Peer(endpoint(site_b, DB, PEER)),
+                       create_target=True).run()
     assert first.docs_written == 3 and first.failures == 0
     assert _everything(site_a) == _everything(site_b)
     got = b.get(f"{_docs(site_b)}/{letter['@unid']}/attachments/скан.pdf")

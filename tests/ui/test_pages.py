@@ -24,12 +24,13 @@ PAGE = "/db/documents/documents"
 
 def log_in(app, name: str = "admin", password: str = ADMIN_PASSWORD) -> TestApp:
     client = TestApp(app)
-    client.post("/login", {"name": name, "password": password, "next": "/"}, status=303)
+    client.post("/login", {"name": name, "password": password, "next": "/",
+                           "csrf_token": csrf(client.get("/login"))}, status=303)
     return client
 
 
 def csrf(page) -> str:
-    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text).group(1)
+    return re.search(r'name="csrf_token" value="([0-9A-Za-z_-]+)"', page.text).group(1)
 
 
 @pytest.fixture
@@ -116,8 +117,10 @@ def test_times_are_shown_in_the_servers_time_zone(zodb, settings, zone):
 
 
 def test_the_login_page_goes_only_to_this_site(app):
-    answer = TestApp(app).post("/login", {"name": "admin", "password": ADMIN_PASSWORD,
-                                          "next": "https://evil.example/"}, status=303)
+    client = TestApp(app)
+    answer = client.post("/login", {"name": "admin", "password": ADMIN_PASSWORD,
+                                    "next": "https://evil.example/",
+                                    "csrf_token": csrf(client.get("/login"))}, status=303)
     assert answer.location == "http://localhost/"
 
 

@@ -29,7 +29,7 @@ from views.formula.syntax import (
     Name,
     Prefix,
 )
-from views.formula.values import Value, Values, kind, number, read_item, truth
+from views.formula.values import Value, Values, kind, number, truth
 
 Code = Callable[[Run], Values]
 _MISSING = object()
@@ -113,7 +113,7 @@ class _Compiler:
                 return [value]
             if value is _MISSING:
                 return run.item(name)
-            return read_item(value, name)
+            return run.read_item(value, name)
         return item
 
     def call(self, node: Call) -> Code:

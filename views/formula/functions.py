@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from views.formula import dates
 from views.formula.errors import EvaluationError
-from views.formula.runtime import Run
+from views.formula.runtime import TEXT_PER_STEP, Run, compared, text_chars
 from views.formula.values import (
     NUMBER,
     TEXT,
@@ -85,10 +85,20 @@ def first(values: Values, name: str) -> object:
 
 # -- text ---------------------------------------------------------------------------------------------------
 
-def _matcher(name: str, test: Callable[[str, str], bool]) -> Callable:
+def _searched(strings: list[str], parts: list[str]) -> int:
+    """Characters read when each of ``parts`` is looked for in each of ``strings``."""
+    return text_chars(strings) * len(parts) + text_chars(parts) * len(strings)
+
+
+def _matcher(name: str, test: Callable[[str, str], bool], searches: bool) -> Callable:
+    """``@Contains`` (a search of each text) or ``@Begins``/``@Ends`` (a comparison of its ends)."""
     def match(run: Run, text: Values, part: Values) -> Values:
         strings, parts = texts(text, name), texts(part, name)
         run.spend(len(strings) * len(parts))
+        if searches:
+            run.search(_searched(strings, parts))
+        else:
+            run.spend(compared(strings, parts) // TEXT_PER_STEP)
         return [1 if any(test(string, p) for string in strings for p in parts) else 0]
     return match
 
@@ -102,13 +112,16 @@ def _upper(run: Run, text: Values) -> Values:
 
 
 def _trim(run: Run, text: Values) -> Values:
-    return run.texts(" ".join(words) for s in texts(text, "@Trim") if (words := s.split()))
+    strings = texts(text, "@Trim")
+    run.read(strings)
+    return run.texts(" ".join(words) for s in strings if (words := s.split()))
 
 
 def _cut(name: str, by_count: Callable[[str, int], str], by_text: Callable[[str, str], str]) -> Callable:
     def cut(run: Run, text: Values, where: Values) -> Values:
         strings, how = texts(text, name), first(where, name)
         if type(how) is str:
+            run.search(_searched(strings, [how]))
             return run.texts(by_text(s, how) for s in strings)
         if kind(how) is NUMBER:
             return run.texts(by_count(s, max(int(how), 0)) for s in strings)
@@ -138,6 +151,7 @@ _NUMERAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def _text_to_number(run: Run, values: Values) -> Values:
+    run.read(values)
     out = []
     for value in values:
         if type(value) is str:
@@ -162,11 +176,13 @@ def _elements(run: Run, values: Values) -> Values:
 
 
 def _sum(run: Run, *lists: Values) -> Values:
+    run.spend(sum(map(len, lists)))
     return [number(sum(value for values in lists for value in numbers(values, "@Sum")))]
 
 
 def _extreme(name: str, better: Callable[[object, object], bool]) -> Callable:
     def extreme(run: Run, *lists: Values) -> Values:
+        run.spend(sum(map(len, lists)))
         best = None
         for values in lists:
             for value in values:
@@ -179,6 +195,7 @@ def _extreme(name: str, better: Callable[[object, object], bool]) -> Callable:
 
 
 def _unique(run: Run, values: Values) -> Values:
+    run.read(values)
     return run.values(list(dict.fromkeys(values)))
 
 
@@ -191,6 +208,7 @@ def _implode(run: Run, values: Values, separator: Values = (" ",)) -> Values:
 
 def _explode(run: Run, text: Values, separators: Values = (" ,;\n",)) -> Values:
     strings, chars = texts(text, "@Explode"), "".join(texts(separators, "@Explode"))
+    run.search(text_chars(strings) + len(chars))
     if not chars:
         return run.texts(s for s in strings if s)
     piece = re.compile("[^" + "".join(map(re.escape, chars)) + "]+")
@@ -199,7 +217,7 @@ def _explode(run: Run, text: Values, separators: Values = (" ,;\n",)) -> Values:
 
 def _member(run: Run, value: Values, values: Values) -> Values:
     wanted = first(value, "@Member")
-    run.spend(len(values))
+    run.read(values)
     return [next((index for index, v in enumerate(values, 1) if same(wanted, v)), 0)]
 
 
@@ -233,9 +251,9 @@ def _environment(field: str, read: Callable = str) -> Callable[[Run], Values]:
 
 
 FUNCTIONS: dict[str, Function] = {f.name.lower(): f for f in (
-    Function("@Contains", _matcher("@Contains", lambda s, p: p in s), (2,)),
-    Function("@Begins", _matcher("@Begins", str.startswith), (2,)),
-    Function("@Ends", _matcher("@Ends", str.endswith), (2,)),
+    Function("@Contains", _matcher("@Contains", lambda s, p: p in s, searches=True), (2,)),
+    Function("@Begins", _matcher("@Begins", str.startswith, searches=False), (2,)),
+    Function("@Ends", _matcher("@Ends", str.endswith, searches=False), (2,)),
     Function("@Lower", _lower, (1,)),
     Function("@LowerCase", _lower, (1,)),
     Function("@Upper", _upper, (1,)),

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from itertools import chain, repeat
 
 from views.formula.errors import EvaluationError
-from views.formula.runtime import EMPTY, MAX_TEXT, Run, too_long
+from views.formula.runtime import EMPTY, MAX_TEXT, TEXT_PER_STEP, Run, compared, text_chars, too_long
 from views.formula.values import Value, Values, comparable, kind, number
 
 Apply = Callable[[Run, Values, Values], Values]
@@ -39,6 +39,19 @@ def pairs(left: Values, right: Values) -> Iterator[tuple[Value, Value]]:
     return zip(left, right, strict=True)
 
 
+def _padded_chars(values: Values, count: int) -> int:
+    """Characters of text in ``values`` padded to ``count`` by repeating its last value."""
+    last = values[-1]
+    return text_chars(values) + (count - len(values)) * (len(last) if type(last) is str else 0)
+
+
+def _paired(left: Values, right: Values) -> int:
+    """At most the characters read when ``left`` and ``right`` are compared pair-wise."""
+    left, right = left or EMPTY, right or EMPTY
+    count = max(len(left), len(right))
+    return min(_padded_chars(left, count), _padded_chars(right, count))
+
+
 def _holds(compare: Callable[[Value, Value], bool], a: Value, b: Value) -> bool:
     if type(a) is str and type(b) is str:
         return compare(a, b)
@@ -51,7 +64,7 @@ def comparison(symbol: str) -> Apply:
     if symbol.startswith("*"):
         def permuted(run: Run, left: Values, right: Values) -> Values:
             left, right = left or EMPTY, right or EMPTY
-            run.spend(len(left) * len(right))
+            run.spend(len(left) * len(right) + compared(left, right) // TEXT_PER_STEP)
             return [1] if any(_holds(compare, a, b) for a in left for b in right) else [0]
         return permuted
 
@@ -61,11 +74,13 @@ def comparison(symbol: str) -> Apply:
             if len(left) == 1:
                 a = left[0]
                 if type(a) is str and type(b) is str:
+                    if len(a) >= TEXT_PER_STEP and len(b) >= TEXT_PER_STEP:
+                        run.spend(min(len(a), len(b)) // TEXT_PER_STEP)
                     return [1] if compare(a, b) else [0]
                 return [1] if compare(*comparable(a, b)) else [0]
-            run.spend(len(left))
+            run.spend(len(left) + compared(left, right) // TEXT_PER_STEP)
             return [1] if any(_holds(compare, a, b) for a in left or EMPTY) else [0]
-        run.spend(max(len(left), len(right)))
+        run.spend(max(len(left), len(right)) + _paired(left, right) // TEXT_PER_STEP)
         return [1] if any(_holds(compare, a, b) for a, b in pairs(left, right)) else [0]
     return pairwise
 

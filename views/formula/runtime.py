@@ -2,10 +2,15 @@
 
 A view evaluates its formulas once per document, so an evaluation must be
 cheap to start (one small ``Run``) and must stop, whatever the formula: a
-designer's mistake must not stall the server.  Every operator and @function
-pays for what it produces (one step per value, one per 1,000 characters of
-text) and no value may hold more than ``MAX_ELEMENTS`` values or
-``MAX_TEXT`` characters of text.
+designer's mistake must not stall the server.  A step is not a fixed amount of
+work: an operation on a huge text or list costs what it touches.  Every
+operator and @function pays, before it does the work, for what it produces
+and for what it reads beyond that (one step per value, one per
+``TEXT_PER_STEP`` characters copied or compared, one per ``SEARCH_PER_STEP``
+characters searched, since a search may look at a character many times), so
+``STEP_BUDGET`` bounds the CPU time of an evaluation (tens of milliseconds),
+and the characters it may produce in all.  No value may hold more than
+``MAX_ELEMENTS`` values or ``MAX_TEXT`` characters of text.
 """
 from __future__ import annotations
 
@@ -19,6 +24,11 @@ from views.formula.values import Values, read_item
 STEP_BUDGET = 100_000
 MAX_ELEMENTS = 10_000
 MAX_TEXT = 1_000_000
+#: Characters copied, compared or produced for one step: 100,000 steps make at most 10 million.
+TEXT_PER_STEP = 100
+#: Characters searched (``@Contains``, ``@Explode``, ``@Left`` at a text) for one step: the
+#: worst needle makes ``str.find`` take ~20 ns a character, so a budget is ~50 ms at worst.
+SEARCH_PER_STEP = 25
 #: What an empty list counts as in operators: one empty text, as a missing item reads (never returned).
 EMPTY: Values = [""]
 
@@ -35,6 +45,16 @@ class Environment:
     user_name: str = ""
     #: None means the clock at evaluation; views pass one ``now`` for a whole rebuild.
     now: datetime | None = None
+
+
+def text_chars(values: Values) -> int:
+    """Characters of text in ``values`` (numbers and time-dates count as none)."""
+    return sum(len(value) for value in values if type(value) is str)
+
+
+def compared(left: Values, right: Values) -> int:
+    """At most the characters read when each of ``left`` is compared with each of ``right``."""
+    return min(text_chars(left) * len(right), text_chars(right) * len(left))
 
 
 def _too_many() -> EvaluationError:
@@ -70,7 +90,13 @@ class Run:
     def item(self, name: str) -> Values:
         """An item not spelled exactly as in the formula, or ``[""]`` if the document has none."""
         key = self._spelled(name)
-        return [""] if key is None else read_item(self.items[key], name)
+        return [""] if key is None else self.read_item(self.items[key], name)
+
+    def read_item(self, value: object, name: str) -> Values:
+        """An item's value, a list item paid for by its length (an item is not bounded in size)."""
+        if type(value) is list:
+            self.spend(len(value))
+        return read_item(value, name)
 
     def has_item(self, name: str) -> bool:
         return name in self.items or self._spelled(name) is not None
@@ -88,6 +114,14 @@ class Run:
         self.steps += steps
         if self.steps > STEP_BUDGET:
             raise EvaluationError(f"the formula needs more than {STEP_BUDGET:,} steps for this document")
+
+    def read(self, values: Values) -> None:
+        """Pays for reading every value and character of ``values`` once (hashing, comparing)."""
+        self.spend(len(values) + text_chars(values) // TEXT_PER_STEP)
+
+    def search(self, chars: int) -> None:
+        """Pays for searching ``chars`` characters, before the search is made."""
+        self.spend(chars // SEARCH_PER_STEP)
 
     def values(self, values: Values) -> Values:
         """A produced list, checked for length and paid for."""
@@ -112,11 +146,11 @@ class Run:
             out.append(text)
             if len(out) > MAX_ELEMENTS:
                 raise _too_many()
-        self.spend(len(out) + size // 1000)
+        self.spend(len(out) + size // TEXT_PER_STEP)
         return out
 
     def text_size(self, size: int) -> None:
         """Refuses a text before it is built, when its length is known in advance."""
         if size > MAX_TEXT:
             raise too_long()
-        self.spend(size // 1000)
+        self.spend(size // TEXT_PER_STEP)

@@ -3,8 +3,9 @@
 Parameters: ``q`` (Whoosh syntax, see ``views.fulltext.query``), ``view``
 (only the documents that view selects), ``sort`` (an item name, ``created``
 or ``modified``, ``-`` before it for descending; relevance when absent),
-``start`` and ``count``.  Needs Reader access; rows and the total leave out
-what the gate hides.  While a database's index is being built from the
+``start`` and ``count``.  Needs Reader access; rows, the total and the
+scores leave out what the gate hides (``views.fulltext.search``); a query
+over the bounds of ``domus.search_max_*`` is a 400.  While a database's index is being built from the
 beginning (first start, or its folder was deleted) the answer is 503
 ``index_rebuilding`` with the progress, not a partial result that would
 look complete.
@@ -17,7 +18,7 @@ from core.api.body import int_param, page_size
 from core.api.contexts import DatabaseContext
 from core.exceptions import DomusError
 from views import catalog
-from views.fulltext.query import check_breadth, make_parser, parse
+from views.fulltext.query import bounds_of, check_breadth, make_parser, parse
 from views.fulltext.search import Search, run
 
 RETRY_SECONDS = 2
@@ -57,7 +58,8 @@ def search(context, request):
             retry_after=RETRY_SECONDS, progress={"done": done, "total": database.last_seq()})
     searcher = store.searcher(generation)
     query = parse(make_parser(), text)
-    check_breadth(query, searcher.reader())
+    bounds = bounds_of(request.registry.settings)
+    check_breadth(query, searcher.reader(), bounds)
     wanted = Search(
         query=query,
         start=int_param(request, "start", 0, 0, 100_000),
@@ -65,7 +67,8 @@ def search(context, request):
         sort=request.params.get("sort", "").strip(),
         within=_view_documents(database, view) if view else None,
     )
-    return run(searcher, wanted, request.identity, database)
+    return run(searcher, wanted, request.identity, database, indexed_seq=checkpoint.seq,
+               seconds=bounds.seconds)
 
 
 def includeme(config) -> None:

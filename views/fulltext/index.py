@@ -29,6 +29,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from views.fulltext.schema import SCHEMA_VERSION, make_schema
+from views.fulltext.scoring import OwnDocument
 
 CURRENT = "current"
 CHECKPOINT = "checkpoint.json"
@@ -90,7 +91,8 @@ class IndexStore:
 
     Searchers are kept per thread (a request thread reuses its searcher and
     refreshes it when the indexer has committed), so searches never wait for
-    each other or for the indexer.
+    each other or for the indexer.  They score by ``OwnDocument``: no score
+    depends on other documents, hidden ones included.
     """
 
     def __init__(self, root: Path) -> None:
@@ -152,7 +154,7 @@ class IndexStore:
         if path != generation.path:
             if held is not None:
                 held.close()  # this thread's own searcher of a replaced generation
-            held = generation.index.searcher()
+            held = generation.index.searcher(weighting=OwnDocument())
         else:
             held = held.refresh()  # shares the unchanged segments' readers: the old one is not closed
         cache[generation.path.parent] = (generation.path, held)

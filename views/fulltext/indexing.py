@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.text import bad_character, scrub
 from views.fulltext.extract import AttachedFile, file_texts, files_to_read
 from views.fulltext.index import Checkpoint, Generation
 from views.fulltext.schema import item_fields, with_attachment_texts
@@ -52,6 +53,8 @@ class Batch:
 
 def entry_of(database, unid: str) -> Entry:
     """What the index needs of ``unid`` as it is now (read inside the worker's transaction)."""
+    if bad_character(unid) is not None:  # stored by an older version: unsearchable until repaired
+        return Entry(scrub(unid), None)
     document = database.documents.get(unid)
     if document is None or document.deleted:
         return Entry(unid, None)

@@ -14,12 +14,16 @@ Items are not fields of the index (``views.fulltext.schema``):
 Queries are bounded: at most ``MAX_QUERY_CHARS`` characters, and a pattern
 (wildcard, prefix, fuzzy, range) may stand for at most ``MAX_EXPANSION``
 words of the index, or the query is refused as too broad instead of
-making one request walk the whole vocabulary.
+making one request walk the whole vocabulary.  The whole query is bounded
+too (``Bounds``, from the settings): how many patterns it holds, how many
+words they stand for together, and how long finding its hits may take
+(``views.fulltext.search``).
 """
 from __future__ import annotations
 
 import copy
 import re
+from dataclasses import dataclass
 from functools import cache
 
 from whoosh import fields, qparser
@@ -130,13 +134,39 @@ def parse(parser: qparser.QueryParser, text: str):
     return _rewrite(parser.parse(text))
 
 
-def check_breadth(query, reader) -> None:
-    """Refuse a pattern that stands for more than ``MAX_EXPANSION`` words of the index."""
-    for part in query.leaves():
-        if not isinstance(part, MultiTerm):
-            continue
+@dataclass(frozen=True)
+class Bounds:
+    """What one query may cost: patterns in it, index words they stand for together, seconds."""
+
+    patterns: int
+    expansion: int
+    seconds: float
+
+
+def bounds_of(settings) -> Bounds:
+    return Bounds(settings["domus.search_max_patterns"], settings["domus.search_max_expansion"],
+                  settings["domus.search_max_seconds"])
+
+
+def _pattern_text(part) -> str:
+    return part.text if hasattr(part, "text") else str(part)
+
+
+def check_breadth(query, reader, bounds: Bounds) -> None:
+    """Refuse a query whose patterns are too many or stand for too many words of the index:
+    each may stand for ``MAX_EXPANSION`` words, all of them together for ``bounds.expansion``.
+    Each pattern walks the index's vocabulary, so their number is bounded too."""
+    patterns = [part for part in query.leaves() if isinstance(part, MultiTerm)]
+    if len(patterns) > bounds.patterns:
+        raise BadRequest(f"the query has {len(patterns)} patterns (wildcards, prefixes, fuzzy words, "
+                         f"ranges); at most {bounds.patterns} are allowed")
+    total = 0
+    for part in patterns:
         for count, _ in enumerate(part._btexts(reader), start=1):
             if count > MAX_EXPANSION:
-                raise BadRequest(
-                    f"the pattern {part.text if hasattr(part, 'text') else part!s} "
-                    f"matches more than {MAX_EXPANSION} words; make it more specific")
+                raise BadRequest(f"the pattern {_pattern_text(part)} matches more than "
+                                 f"{MAX_EXPANSION} words; make it more specific")
+            total += 1
+            if total > bounds.expansion:
+                raise BadRequest(f"the patterns of the query match more than {bounds.expansion} "
+                                 "words together; make them more specific or use fewer")

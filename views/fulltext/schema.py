@@ -34,6 +34,7 @@ from functools import cache
 
 from whoosh import columns, fields, formats
 
+from core.text import bad_character, scrub_json
 from views.fulltext.analysis import ANALYZER_KIND, make_analyzer, term_positions
 
 SCHEMA_VERSION = 2  # 1: a field per short item (until 2026-11)
@@ -175,10 +176,13 @@ def item_fields(document) -> dict[str, object]:
     """The fields of the current revision of ``document`` (a live one), but for the text of its
     attachments, which ``with_attachment_texts`` adds (the indexer's helper process reads it)."""
     revision = document.current()
+    items = revision.items
+    if bad_character(revision.items_json) is not None:  # stored by an older version
+        items = scrub_json(items)
     parts: list[str] = []
     keywords: list[tuple[str, str]] = []
     sorts: list[bytes] = []
-    for name, value, joined in _item_texts(revision.items):
+    for name, value, joined in _item_texts(items):
         parts.append(joined)
         if len(joined) <= ITEM_FIELD_CHARS and name.isidentifier():
             prefix = item_key(name)
