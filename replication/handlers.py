@@ -24,7 +24,7 @@ from core.limits import Budget, check_count
 from core.templates import database_from_template, install_database
 from core.text import check_json_text
 from replication import local_docs
-from replication.answers import ANSWER_BYTES, BulkGetAnswer, included
+from replication.answers import ANSWER_BYTES, BulkGetAnswer, included, revision_bytes
 from replication.couch import couch_doc, known_revisions
 from replication.graft import MAX_ID_LENGTH, apply_graft, audit_reason, prepare_graft, refusal
 from replication.multipart import multipart_response, wants_multipart
@@ -191,6 +191,7 @@ def _feed_rows(request, database, since: int, limit: int, only: set[str] | None)
     conflicts = bool_param(request, "conflicts")
     readable = access.readable_filter(request.identity, database)
     changes = database.changes_since(since, limit)
+    budget = Budget(request.registry.settings, ANSWER_BYTES, "the _changes answer")
     rows = []
     for change in changes:
         if only is not None and change.unid not in only:
@@ -204,7 +205,7 @@ def _feed_rows(request, database, since: int, limit: int, only: set[str] | None)
         if change.deleted:
             row["deleted"] = True
         if include_docs:
-            row["doc"] = couch_doc(document, conflicts=conflicts)
+            row["doc"] = included(budget, document, conflicts=conflicts)
         rows.append(row)
     return rows, (changes[-1].seq if changes else since), bool(changes)
 
@@ -302,9 +303,16 @@ def get_document(context, request):
     open_revs = request.params.get("open_revs")
     if open_revs is not None:
         wanted = "all" if open_revs == "all" else _json_param(request, "open_revs")
+        if isinstance(wanted, list):
+            check_count(request.registry.settings, "domus.max_bulk_get_entries", len(wanted),
+                        "revisions in open_revs")
         found = _open_revs(document, wanted, bool_param(request, "latest"), readable)
-        if wants_multipart(request):
+        if wants_multipart(request):  # files streamed from their blobs: nothing held
             return multipart_response(document, found, options)
+        budget = Budget(request.registry.settings, ANSWER_BYTES, "the open_revs answer")
+        for kind, value in found:
+            if kind == "ok":
+                budget.charge(revision_bytes(document, value, options))
         return [{"ok": couch_doc(document, value, **options)} if kind == "ok" else {"missing": value}
                 for kind, value in found]
     rev = request.params.get("rev")

@@ -9,7 +9,14 @@ from __future__ import annotations
 import json
 import math
 
-from core.exceptions import BadRequest, InvalidJSON, PayloadTooLarge, UnsupportedMediaType
+from core import access
+from core.exceptions import (
+    BadRequest,
+    InvalidJSON,
+    PayloadTooLarge,
+    RevisionConflict,
+    UnsupportedMediaType,
+)
 from core.text import check_json_text
 
 #: Python's own ceiling for turning digits into an int (``sys.get_int_max_str_digits``).
@@ -115,9 +122,30 @@ def revision_from(request, body: object = None) -> object:
     """The revision the client edits: If-Match header, ``?rev=``, or ``@rev`` in the body."""
     if_match = request.headers.get("If-Match")
     if if_match:
-        return if_match.strip().removeprefix("W/").strip('"')
-    if "rev" in request.params:
-        return request.params["rev"]
-    if isinstance(body, dict):
-        return body.get("@rev")
-    return None
+        rev: object = if_match.strip().removeprefix("W/").strip('"')
+    elif "rev" in request.params:
+        rev = request.params["rev"]
+    else:
+        rev = body.get("@rev") if isinstance(body, dict) else None
+    context = request.context
+    document = getattr(context, "document", None)
+    if document is not None:
+        visible_revision(request, context.database, document, rev)
+    return rev
+
+
+def visible_revision(request, database, document, rev: object) -> object:
+    """``rev``, unless its own Readers hide it from the caller: then it is answered as unknown.
+
+    Editing a conflict branch one may not read would change text one may not
+    see, so such a revision is refused exactly as a revision that never
+    existed (409 naming the current one), and its existence does not leak.
+    """
+    revision = document.bodies.get(rev) if isinstance(rev, str) else None
+    if revision is not None and not access.may_read_revision(request.identity, database, document,
+                                                             revision):
+        raise RevisionConflict(
+            f"revision {rev} is not the current revision {document.winner} of {document.unid}",
+            current=document.winner,
+        )
+    return rev

@@ -19,6 +19,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 
 from core import access
+from core.api.body import visible_revision
 from core.api.contexts import DatabaseContext, DocumentContext
 from core.exceptions import BadRequest, NotFound, RevisionConflict, ValidationFailed, hidden_document
 from plugins.webui.document import document_heading, form_of
@@ -198,6 +199,7 @@ def edit_document(context, request):
     items = read_items(fields, request.POST, revision.items)
 
     def save():
+        visible_revision(request, database, document, rev)
         request.writer.update(database, document, items, rev or None)
         return document.unid
 

@@ -7,7 +7,9 @@ formula over huge texts stops within tens of milliseconds.
 """
 from __future__ import annotations
 
+import json
 import time
+from urllib.parse import quote
 
 import pytest
 from webtest import TestApp
@@ -68,6 +70,29 @@ def test_bulk_get_of_a_few_entries_with_files_answers_each_once_asked(shared):
     first, third = answer[0]["docs"][0]["ok"], answer[2]["docs"][0]["ok"]
     assert first == third and len(first["_attachments"]["scan.pdf"]["data"]) == 4 * (len(MEGABYTE) // 3 + 1)
     assert answer[1]["docs"][0]["error"]["error"] == "not_found"
+
+
+def test_open_revs_naming_one_file_100_times_is_413_before_it_is_built(shared):
+    wanted = quote(json.dumps([shared["rev"]] * 100))
+    refused = shared["reader"].get(f"{R}/{shared['unid']}?open_revs={wanted}&attachments=true", status=413)
+    _too_large(refused, "domus.max_answer_bytes")
+    one = quote(json.dumps([shared["rev"]]))
+    answer = shared["reader"].get(f"{R}/{shared['unid']}?open_revs={one}").json
+    assert answer[0]["ok"]["_rev"] == shared["rev"]
+
+
+def test_changes_whose_documents_outweigh_the_answer_limit_is_413(tmp_path):
+    zodb = open_db("memory://")
+    small = {"zodbconn.uri": "memory://", "domus.var_dir": str(tmp_path),
+             "domus.max_answer_bytes": "200000"}
+    with running_app(zodb, small) as app:
+        api = TestApp(app)
+        api.authorization = ("Basic", ADMIN)
+        api.post_json(DOCS, [{"Form": "Memo", "Subject": "Ж" * 4_000} for _ in range(30)])
+        _too_large(api.get(f"{R}/_changes?include_docs=true", status=413), "domus.max_answer_bytes")
+        assert len(api.get(f"{R}/_changes?include_docs=true&limit=10").json["results"]) == 10
+        assert len(api.get(f"{R}/_changes").json["results"]) >= 30
+    zodb.close()
 
 
 def test_bulk_get_of_too_many_entries_is_413(shared):

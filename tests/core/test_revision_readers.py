@@ -196,3 +196,29 @@ def test_resolving_a_conflict_with_a_hidden_side_is_403_and_changes_nothing(worl
     assert refused["error"] == "forbidden" and SECRET not in json.dumps(refused, ensure_ascii=False)
     assert nurieva.get(f"{DB}/documents/{unid}").json["@conflicts"] == [world["conflict"]]
     assert petrov.get(f"{DB}/documents/{unid}").json["@rev"] == world["open"][1]
+
+
+@pytest.mark.parametrize("how", ["put", "delete", "attach", "form"])
+def test_editing_a_hidden_conflict_branch_is_refused_as_an_unknown_revision(world, petrov, nurieva, how):
+    unid, rev = world["unid"], world["conflict"]
+    url = f"{DB}/documents/{unid}"
+    if how == "put":
+        answer = petrov.put_json(url, {"Form": "Memo", "Subject": "x"}, headers={"If-Match": rev},
+                                 status=409)
+    elif how == "delete":
+        answer = petrov.delete(url, headers={"If-Match": rev}, status=409)
+    elif how == "attach":
+        answer = petrov.put(f"{url}/attachments/a.txt", b"x", status=409,
+                            headers={"If-Match": rev, "Content-Type": "text/plain"})
+    else:
+        forms = petrov.get(f"/db/documents/documents/{unid}/edit").forms.values()
+        form = next(form for form in forms if "rev" in form.fields)
+        form["rev"] = rev
+        answer = form.submit(status=409)
+    if how != "form":
+        never = petrov.put_json(url, {"Form": "Memo", "Subject": "x"}, headers={"If-Match": NEVER},
+                                status=409)
+        assert answer.json["error"] == never.json["error"] == "conflict"
+    assert SECRET not in answer.text
+    assert nurieva.get(f"{DB}/documents/{unid}").json["@conflicts"] == [world["conflict"]]
+    assert petrov.get(url).json["@rev"] == world["open"][1]
