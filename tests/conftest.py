@@ -49,6 +49,42 @@ def running_app(zodb, settings: dict, extra_plugins: tuple = ()):
         shutdown(application.registry)
 
 
+@contextlib.contextmanager
+def memory_app(var_dir, **settings: str):
+    """``(app, zodb)``: an initialised application on storage of its own, for a module's fixture.
+
+    Modules that make users share one application (argon2 makes users slow),
+    often with settings of their own (small limits that a test can reach).
+    """
+    zodb = open_db("memory://")
+    try:
+        with running_app(zodb, {"zodbconn.uri": "memory://", "domus.var_dir": str(var_dir),
+                                **settings}) as application:
+            yield application, zodb
+    finally:
+        zodb.close()
+
+
+def basic_client(app, name: str, password: str, **environ: str) -> TestApp:
+    """A WebTest client that sends HTTP Basic as ``name``."""
+    client = TestApp(app, extra_environ=environ or None)
+    client.authorization = ("Basic", (name, password))
+    return client
+
+
+def add_people(admin: TestApp, names, password: str, database: str | None = None,
+               level: str = "reader", **flags: bool) -> None:
+    """Person documents for ``names`` and, with ``database``, ACL entries at ``level`` there."""
+    for name in names:
+        admin.post_json("/api/databases/directory/documents",
+                        {"Form": "Person", "UserName": name, "FullName": name, "Password": password})
+    if database is not None:
+        acl = admin.get(f"/api/databases/{database}/acl").json
+        acl["entries"] += [{"name": name, "type": "person", "level": level, "roles": [], **flags}
+                           for name in names]
+        admin.put_json(f"/api/databases/{database}/acl", acl)
+
+
 @pytest.fixture
 def app(zodb, extra_plugins, settings):
     with running_app(zodb, settings, extra_plugins) as application:

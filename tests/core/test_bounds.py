@@ -14,10 +14,9 @@ from urllib.parse import quote
 import pytest
 from webtest import TestApp
 
-from core.storage import open_db
 from replication.peers import Peer, WsgiTransport
 from replication.replicator import Replicator
-from tests.conftest import ADMIN_PASSWORD, running_app
+from tests.conftest import ADMIN_PASSWORD, basic_client, memory_app
 from views.formula import Environment, EvaluationError, compile_formula
 
 ADMIN = ("admin", ADMIN_PASSWORD)
@@ -29,11 +28,8 @@ MEGABYTE = bytes(range(256)) * 4096
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
     """One application with default settings, a document with a 1 MB file and a read-only token."""
-    zodb = open_db("memory://")
-    settings = {"zodbconn.uri": "memory://", "domus.var_dir": str(tmp_path_factory.mktemp("var"))}
-    with running_app(zodb, settings) as app:
-        api = TestApp(app)
-        api.authorization = ("Basic", ADMIN)
+    with memory_app(tmp_path_factory.mktemp("var")) as (app, _):
+        api = basic_client(app, *ADMIN)
         made = api.post_json(DOCS, {"Form": "Memo", "Subject": "Скан договора"}).json
         rev = api.put(f"{DOCS}/{made['@unid']}/attachments/scan.pdf", MEGABYTE,
                       headers={"If-Match": made["@rev"], "Content-Type": "application/pdf"}).json["@rev"]
@@ -41,7 +37,6 @@ def shared(tmp_path_factory):
         reader = TestApp(app)
         reader.authorization = ("Bearer", token["token"])
         yield {"app": app, "api": api, "reader": reader, "unid": made["@unid"], "rev": rev}
-    zodb.close()
 
 
 def _too_large(response, setting: str) -> None:
@@ -82,17 +77,12 @@ def test_open_revs_naming_one_file_100_times_is_413_before_it_is_built(shared):
 
 
 def test_changes_whose_documents_outweigh_the_answer_limit_is_413(tmp_path):
-    zodb = open_db("memory://")
-    small = {"zodbconn.uri": "memory://", "domus.var_dir": str(tmp_path),
-             "domus.max_answer_bytes": "200000"}
-    with running_app(zodb, small) as app:
-        api = TestApp(app)
-        api.authorization = ("Basic", ADMIN)
+    with memory_app(tmp_path, **{"domus.max_answer_bytes": "200000"}) as (app, _):
+        api = basic_client(app, *ADMIN)
         api.post_json(DOCS, [{"Form": "Memo", "Subject": "Ж" * 4_000} for _ in range(30)])
         _too_large(api.get(f"{R}/_changes?include_docs=true", status=413), "domus.max_answer_bytes")
         assert len(api.get(f"{R}/_changes?include_docs=true&limit=10").json["results"]) == 10
         assert len(api.get(f"{R}/_changes").json["results"]) >= 30
-    zodb.close()
 
 
 def test_bulk_get_of_too_many_entries_is_413(shared):
@@ -137,28 +127,21 @@ def test_bulk_docs_of_too_many_documents_is_413(shared):
 
 def test_the_replicator_asks_in_halves_when_the_source_finds_the_answer_too_large(shared, tmp_path):
     """A source with a small ``domus.max_answer_bytes`` still gives every file, in smaller batches."""
-    zodb, other = open_db("memory://"), open_db("memory://")
-    small = {"zodbconn.uri": "memory://", "domus.var_dir": str(tmp_path / "small"),
-             "domus.max_answer_bytes": "200000"}
-    target = {"zodbconn.uri": "memory://", "domus.var_dir": str(tmp_path / "target")}
-    with running_app(zodb, small) as source, running_app(other, target) as copy:
-        api = TestApp(source)
-        api.authorization = ("Basic", ADMIN)
+    with memory_app(tmp_path / "small", **{"domus.max_answer_bytes": "200000"}) as (source, _), \
+            memory_app(tmp_path / "target") as (copy, _):
+        api = basic_client(source, *ADMIN)
         for n in range(12):
             made = api.post_json(DOCS, {"Form": "Memo", "Subject": f"скан {n}"}).json
             api.put(f"{DOCS}/{made['@unid']}/attachments/scan.bin", bytes([n]) * 40_000,
                     headers={"If-Match": made["@rev"], "Content-Type": "application/octet-stream"})
         replica_id = api.get("/api/databases/documents").json["replicaId"]
-        target_api = TestApp(copy)
-        target_api.authorization = ("Basic", ADMIN)
+        target_api = basic_client(copy, *ADMIN)
         target_api.put(f"/replication/copy?replica_id={replica_id}&template=documents")
         report = Replicator(Peer(f"http://a{R}", WsgiTransport(source, ADMIN)),
                             Peer("http://b/replication/copy", WsgiTransport(copy, ADMIN))).run()
         assert report.failures == 0 and report.docs_written == 12
         rows = target_api.get("/replication/copy/_all_docs?include_docs=true").json["rows"]
         assert len({row["doc"]["_attachments"]["scan.bin"]["digest"] for row in rows}) == 12
-    zodb.close()
-    other.close()
 
 
 # -- formulas pay for what they touch ----------------------------------------------------------------------

@@ -17,8 +17,7 @@ import pytest
 from webtest import TestApp
 
 from core.revisions import make_rev, parse_rev
-from core.storage import open_db
-from tests.conftest import ADMIN_PASSWORD, running_app
+from tests.conftest import ADMIN_PASSWORD, add_people, basic_client, memory_app
 
 DB = "/api/databases/documents"
 REPLICA = "/replication/documents"
@@ -29,9 +28,7 @@ NEVER = "2-" + "0" * 32
 
 
 def _client(app, name: str) -> TestApp:
-    client = TestApp(app)
-    client.authorization = ("Basic", (name, PASSWORD))
-    return client
+    return basic_client(app, name, PASSWORD)
 
 
 def _push_secret_conflict(nurieva: TestApp, unid: str, parent: str, grandparent: str) -> str:
@@ -49,18 +46,10 @@ def _push_secret_conflict(nurieva: TestApp, unid: str, parent: str, grandparent:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """One application, two editors, the redacted complaint (users are slow to make: argon2)."""
-    zodb = open_db("memory://")
-    settings = {"zodbconn.uri": "memory://", "domus.var_dir": str(tmp_path_factory.mktemp("var"))}
-    with running_app(zodb, settings) as app:
-        admin = TestApp(app)
-        admin.authorization = ("Basic", ("admin", ADMIN_PASSWORD))
-        for name in ("nurieva", "petrov"):
-            admin.post_json("/api/databases/directory/documents",
-                            {"Form": "Person", "UserName": name, "FullName": name, "Password": PASSWORD})
-        acl = admin.get(f"{DB}/acl").json
-        acl["entries"] += [{"name": name, "type": "person", "level": "editor", "roles": [],
-                            "canCreate": True, "canDelete": True} for name in ("nurieva", "petrov")]
-        admin.put_json(f"{DB}/acl", acl)
+    with memory_app(tmp_path_factory.mktemp("var")) as (app, _):
+        admin = basic_client(app, "admin", ADMIN_PASSWORD)
+        add_people(admin, ("nurieva", "petrov"), PASSWORD, "documents", "editor",
+                   canCreate=True, canDelete=True)
         nurieva = _client(app, "nurieva")
         url = f"{DB}/documents"
         first = nurieva.post_json(url, {"Form": "Memo", "Subject": "Жалоба", "Body": SECRET,
@@ -77,7 +66,6 @@ def world(tmp_path_factory):
         yield {"app": app, "unid": unid, "hidden": [first["@rev"], scanned["@rev"], conflict],
                "open": [redacted["@rev"], current["@rev"]], "scanned": scanned["@rev"],
                "conflict": conflict}
-    zodb.close()
 
 
 @pytest.fixture(scope="module")

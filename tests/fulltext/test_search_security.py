@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from webtest import TestApp
 
-from core.storage import open_db
-from tests.conftest import ADMIN_PASSWORD, DOCS, running_app
+from tests.conftest import ADMIN_PASSWORD, DOCS, add_people, basic_client, memory_app
 from tests.fulltext.conftest import SEARCH, Indexer, search
 
 DB = "/api/databases/documents"
@@ -17,27 +15,14 @@ MAX_EXPANSION = 150
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
     """One application, a clerk and a boss, both Readers (users are slow to make: argon2)."""
-    zodb = open_db("memory://")
-    settings = {"zodbconn.uri": "memory://", "domus.var_dir": str(tmp_path_factory.mktemp("var")),
-                "domus.search_max_expansion": str(MAX_EXPANSION)}
-    with running_app(zodb, settings) as app:
-        api = TestApp(app)
-        api.authorization = ("Basic", ("admin", ADMIN_PASSWORD))
-        for name in ("clerk", "boss"):
-            api.post_json("/api/databases/directory/documents",
-                          {"Form": "Person", "UserName": name, "FullName": name, "Password": PASSWORD})
-        acl = api.get(f"{DB}/acl").json
-        acl["entries"] += [{"name": name, "type": "person", "level": "reader", "roles": []}
-                           for name in ("clerk", "boss")]
-        api.put_json(f"{DB}/acl", acl)
-        clients = {"admin": api}
-        for name in ("clerk", "boss"):
-            clients[name] = TestApp(app)
-            clients[name].authorization = ("Basic", (name, PASSWORD))
+    with memory_app(tmp_path_factory.mktemp("var"),
+                    **{"domus.search_max_expansion": str(MAX_EXPANSION)}) as (app, _):
+        api = basic_client(app, "admin", ADMIN_PASSWORD)
+        add_people(api, ("clerk", "boss"), PASSWORD, "documents", "reader")
+        clients = {"admin": api, **{name: basic_client(app, name, PASSWORD) for name in ("clerk", "boss")}}
         indexer = Indexer(app)
         yield clients, indexer
         indexer.close()
-    zodb.close()
 
 
 def _save(api, **items) -> dict:

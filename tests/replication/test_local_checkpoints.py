@@ -18,7 +18,7 @@ from webtest import TestApp
 from core.root import server_root
 from core.storage import connection_scope, open_db
 from replication.local_docs import UNOWNED_ANNOTATION
-from tests.conftest import ADMIN_PASSWORD, running_app
+from tests.conftest import ADMIN_PASSWORD, add_people, basic_client, memory_app, running_app
 
 R = "/replication/documents/_local"
 PASSWORD = "Local-password-1"
@@ -27,30 +27,20 @@ MAX_DOCUMENTS = 3
 
 
 def _client(app, name: str, password: str = PASSWORD) -> TestApp:
-    client = TestApp(app)
-    client.authorization = ("Basic", (name, password))
-    return client
+    return basic_client(app, name, password)
 
 
 @pytest.fixture(scope="module")
 def clients(tmp_path_factory):
     """The administrator (the server's replicator) and two other users, on small limits."""
-    zodb = open_db("memory://")
-    settings = {"zodbconn.uri": "memory://", "domus.var_dir": str(tmp_path_factory.mktemp("var")),
-                "domus.max_local_bytes": str(MAX_BYTES),
-                "domus.max_local_documents": str(MAX_DOCUMENTS)}
-    with running_app(zodb, settings) as app:
+    with memory_app(tmp_path_factory.mktemp("var"), **{
+            "domus.max_local_bytes": str(MAX_BYTES),
+            "domus.max_local_documents": str(MAX_DOCUMENTS)}) as (app, zodb):
         admin = _client(app, "admin", ADMIN_PASSWORD)
-        for name in ("reader", "other", "counter"):
-            admin.post_json("/api/databases/directory/documents",
-                            {"Form": "Person", "UserName": name, "Password": PASSWORD})
-        acl = admin.get("/api/databases/documents/acl").json
-        acl["entries"].append({"name": "reader", "type": "person", "level": "reader", "roles": [],
-                               "canCreate": False, "canDelete": False})
-        admin.put_json("/api/databases/documents/acl", acl)
+        add_people(admin, ("other", "counter"), PASSWORD)
+        add_people(admin, ("reader",), PASSWORD, "documents", "reader")
         yield {"admin": admin, "reader": _client(app, "reader"), "other": _client(app, "other"),
                "counter": _client(app, "counter"), "zodb": zodb}
-    zodb.close()
 
 
 def test_another_identity_reads_the_replicators_checkpoint_as_absent(clients):

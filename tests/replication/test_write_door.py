@@ -21,9 +21,8 @@ from core import revisions
 from core.exceptions import ValidationFailed
 from core.identity import ADMINISTRATORS
 from core.initialise import add_server
-from core.storage import open_db
 from core.transfer import export_database, import_database
-from tests.conftest import ADMIN_PASSWORD, running_app
+from tests.conftest import ADMIN_PASSWORD, basic_client, memory_app
 
 PASSWORD = "Door-password-1"
 DIRECTORY = "/api/databases/directory"
@@ -33,17 +32,13 @@ OLD_TIME = "2001-09-09T01:46:40.000Z"
 
 
 def _client(app, name: str, password: str = PASSWORD) -> TestApp:
-    client = TestApp(app)
-    client.authorization = ("Basic", (name, password))
-    return client
+    return basic_client(app, name, password)
 
 
 @pytest.fixture(scope="module")
 def door(tmp_path_factory):
     """One application: the administrator, the delegate, a reader and a server identity."""
-    zodb = open_db("memory://")
-    settings = {"zodbconn.uri": "memory://", "domus.var_dir": str(tmp_path_factory.mktemp("var"))}
-    with running_app(zodb, settings) as app:
+    with memory_app(tmp_path_factory.mktemp("var")) as (app, zodb):
         admin = _client(app, "admin", ADMIN_PASSWORD)
         person = admin.post_json(f"{DIRECTORY}/documents", {
             "Form": "Person", "UserName": DELEGATE, "FullName": "Делегат", "Password": PASSWORD}).json
@@ -59,7 +54,6 @@ def door(tmp_path_factory):
         add_server(zodb, app.registry.pm, SERVER, PASSWORD)
         yield {"app": app, "zodb": zodb, "admin": admin, "delegate": _client(app, DELEGATE),
                "server": _client(app, SERVER), "person": person["@unid"]}
-    zodb.close()
 
 
 def _push(client: TestApp, database: str, *docs: dict, status: int = 201) -> list:
