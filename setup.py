@@ -42,6 +42,8 @@ setup(
         "test": ["pytest", "pytest-timeout", "WebTest", "requests", "ruff", "hypothesis",
                  "pymorphy3", "pymorphy3-dicts-ru",
                  "playwright"],
+        # py-spy: the sampling profiler bench/profile_writes.py runs on a live server.
+        "bench": ["py-spy"],
     },
     entry_points={
         "console_scripts": ["domus = core.cli:main"],

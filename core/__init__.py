@@ -18,6 +18,7 @@ from core.audit import AuditLog
 from core.changes import ChangeNotifier
 from core.groupcommit import (
     GroupCommitter,
+    RequestTraffic,
     add_reading_post,
     back_off_before_retry,
     is_reading,
@@ -88,6 +89,7 @@ def includeme(config) -> None:
     registry.notifier = ChangeNotifier()
     registry.pm.register(registry.notifier, name="core.changes.notifier")
     registry.waiting = waiting_slots(settings)
+    registry.traffic = RequestTraffic(registry.waiting)
     registry.audit = AuditLog(settings["domus.audit_log"])
     config.set_security_policy(DomusSecurityPolicy(
         VerifiedPasswords(settings["domus.auth_cache_seconds"]),
@@ -129,7 +131,7 @@ def start_worker(registry):
     """Start the background worker and stop it cleanly at exit."""
     from core.worker import Worker
 
-    worker = Worker(registry.zodb, registry.pm, registry.settings)
+    worker = Worker(registry.zodb, registry.pm, registry.settings, registry.traffic.quiet_for)
     registry.pm.register(worker, name="core.worker")
     registry.worker = worker
     worker.start()

@@ -208,13 +208,47 @@ class GroupCommitter:
                 self._connection = None
 
 
+class RequestTraffic:
+    """Requests being answered, and when the last one was: the worker's cue (``core.worker``).
+
+    A request that holds a waiting slot (a longpoll, ``core.waiting``) only waits, so it
+    does not count: an open changes feed must not hold the worker back.
+    """
+
+    def __init__(self, waiting) -> None:
+        self.waiting = waiting
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._last_left = 0.0  # time.monotonic() when the last request answered
+
+    def enter(self) -> None:
+        with self._lock:
+            self._inside += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._inside -= 1
+            self._last_left = time.monotonic()
+
+    def quiet_for(self) -> float:
+        """Seconds since the last request answered; 0.0 while one is being answered."""
+        waiting = self.waiting.held()
+        with self._lock:
+            return 0.0 if self._inside > waiting else time.monotonic() - self._last_left
+
+
 def group_commit_tween_factory(handler, registry):
     committer: GroupCommitter = registry.committer
+    traffic: RequestTraffic = registry.traffic
 
     def group_commit_tween(request):
-        if is_reading(request):
-            return handler(request)
-        return committer.handle(request, handler)
+        traffic.enter()
+        try:
+            if is_reading(request):
+                return handler(request)
+            return committer.handle(request, handler)
+        finally:
+            traffic.leave()
 
     return group_commit_tween
 

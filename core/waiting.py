@@ -36,6 +36,11 @@ class WaitingSlots:
         self._lock = threading.Lock()
         self._held: dict[str, int] = {}
 
+    def held(self) -> int:
+        """How many requests wait in a slot now."""
+        with self._lock:
+            return sum(self._held.values())
+
     @contextlib.contextmanager
     def hold(self, principal) -> Iterator[None]:
         """One slot for ``principal`` (None: anonymous) while the block runs, or TooManyWaiting."""

@@ -7,6 +7,16 @@ own ZODB work), then runs the scheduled tasks that are due.  A commit through
 this server wakes the worker at once; writes from other servers are seen at
 the next poll.  ``stop()`` lets the current round finish, joins the thread and
 closes the consumers that hold something (``IClosingConsumer``: a helper process).
+
+While requests keep coming, a round waits for them to pause (``SETTLE_SECONDS`` without
+one): on two cores a round takes the GIL and the disk (a commit and an fsync per
+consumer) from the requests, and a round after every create cost more than the create
+itself (issue 15).  Waiting lets one round carry the saves of many requests.  It waits at
+most ``domus.worker_poll_seconds``, or, with a backlog (a consumer's batch was full), at
+most as long as its last round took: the worker then keeps at least half of the time
+and cannot fall behind without bound.  Views stay exact meanwhile (a read applies what
+waits, ``views.journal``); full text trails by at most that wait, as it does by a poll
+interval for writes made through another server.
 """
 from __future__ import annotations
 
@@ -24,6 +34,7 @@ from core.root import server_root
 
 log = logging.getLogger(__name__)
 CHECKPOINTS = "checkpoints"
+SETTLE_SECONDS = 0.02  # a pause of requests this long lets a round start
 
 
 def checkpoints(database) -> OOBTree:
@@ -43,8 +54,11 @@ def resume_from(database, name: str, seq: int) -> None:
 
 
 class Worker:
-    def __init__(self, db, pm, settings) -> None:
+    def __init__(self, db, pm, settings, requests_quiet_for=None) -> None:
         self.db = db
+        # Seconds since the last request answered (``RequestTraffic.quiet_for``); None:
+        # rounds never wait for requests (tests that drive ``run_once`` themselves).
+        self.requests_quiet_for = requests_quiet_for
         self.consumers = [c for batch in pm.hook.register_changes_consumers(settings=settings)
                           for c in batch or ()]
         self.tasks = [t for batch in pm.hook.register_scheduled_tasks(settings=settings)
@@ -56,6 +70,7 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._tm = transaction.TransactionManager(explicit=True)
         self._connection = None
+        self._behind = False  # the last round filled a consumer's batch: more is waiting
 
     @hookimpl
     def after_commit(self, database_name, changes):
@@ -83,15 +98,30 @@ class Worker:
             self._connection = None
 
     def _loop(self) -> None:
+        last_round = 0.0
         while not self._stop.is_set():
+            self._let_requests_pause(last_round if self._behind else self.poll_seconds)
+            started = time.monotonic()
             try:
                 busy = self.run_once()
             except Exception:
                 log.exception("worker round failed")
                 busy = False
+            last_round = time.monotonic() - started
             if not busy:
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
+
+    def _let_requests_pause(self, at_most: float) -> None:
+        """Wait until requests pause for ``SETTLE_SECONDS``, at most ``at_most`` seconds."""
+        if self.requests_quiet_for is None:
+            return
+        deadline = time.monotonic() + at_most
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            quiet = self.requests_quiet_for()
+            if quiet >= SETTLE_SECONDS:
+                return
+            self._stop.wait(SETTLE_SECONDS - quiet)
 
     # -- one round -----------------------------------------------------------
     def run_once(self, now: float | None = None) -> bool:
@@ -99,6 +129,7 @@ class Worker:
         if self._connection is None:
             self._connection = self.db.open(transaction_manager=self._tm)
         busy = False
+        self._behind = False
         for consumer in self.consumers:
             busy |= self._feed(consumer)
         now = time.time() if now is None else now
@@ -136,6 +167,7 @@ class Worker:
                 table[consumer.name] = changes[-1].seq
                 self._tm.commit()
                 busy = True
+                self._behind |= len(changes) >= consumer.batch_size
             except ConflictError:
                 # Another server's worker did the same work first (ZEO): nothing is lost, the
                 # next round starts from what it committed.
